@@ -1,0 +1,156 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ConfigError } from './errors';
+import { parseVersion } from './version';
+
+/*
+ * services.yaml: the console's view of a migration (snake_case, every top-level key optional).
+ * Validation reports every problem at once, each naming its key and what was expected.
+ */
+
+// Run the one-of checks even when a field inside failed, so that one pass reports every problem.
+const ALWAYS = { when: () => true };
+
+const url = z.string().refine((s) => /^https?:\/\/[^\s/]+/.test(s), { message: 'expected a URL such as https://host:9200' });
+const empty = z.union([z.null(), z.strictObject({})]);
+const nonEmpty = z.string().min(1, { message: 'expected a non-empty string' });
+
+const basicAuth = z
+  .strictObject({ username: nonEmpty.optional(), password: nonEmpty.optional(), user_secret_arn: nonEmpty.optional() })
+  .superRefine((v, ctx) => {
+    const plain = v.username !== undefined || v.password !== undefined;
+    if (plain && v.user_secret_arn) ctx.addIssue({ code: 'custom', message: 'expected username + password, or user_secret_arn, not both' });
+    else if (!v.user_secret_arn && (!v.username || !v.password)) ctx.addIssue({ code: 'custom', message: 'expected username and password, or user_secret_arn' });
+  });
+
+const sigv4 = z.strictObject({
+  region: nonEmpty,
+  service: z.enum(['es', 'aoss'], { message: 'expected es or aoss' }).default('es'),
+});
+
+const version = z.string().superRefine((v, ctx) => {
+  try {
+    parseVersion(v);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'expected a version such as ES_7.10, OS_2.19 or AOSS' });
+  }
+});
+
+function cluster(withProxy: boolean) {
+  return z
+    .strictObject({
+      endpoint: url,
+      allow_insecure: z.boolean().default(false),
+      version: version.optional(),
+      no_auth: empty.optional(),
+      basic_auth: basicAuth.optional(),
+      sigv4: sigv4.optional(),
+      ...(withProxy ? { proxy: z.strictObject({ endpoint: url }).optional() } : {}),
+    })
+    .superRefine((v, ctx) => exactlyOne(v, ['no_auth', 'basic_auth', 'sigv4'], ctx, false), ALWAYS);
+}
+
+const ecsService = z.strictObject({ cluster_name: nonEmpty, service_name: nonEmpty, aws_region: nonEmpty.optional() });
+const localService = z.union([z.null(), z.strictObject({ command: z.array(z.string()).optional(), workers: z.number().int().positive().optional() })]);
+const service = z
+  .strictObject({ scale: z.number().int().min(0).default(1), ecs: ecsService.optional(), local: localService.optional() })
+  .superRefine((v, ctx) => exactlyOne(v, ['ecs', 'local'], ctx, true), ALWAYS);
+
+const kafka = z
+  .strictObject({
+    broker_endpoints: z.union([nonEmpty, z.array(nonEmpty).min(1)]),
+    msk: empty.optional(),
+    standard: empty.optional(),
+    scram: z.strictObject({ username: nonEmpty, password: nonEmpty.optional(), password_secret_arn: nonEmpty.optional() }).optional(),
+  })
+  .superRefine((v, ctx) => exactlyOne(v, ['msk', 'standard', 'scram'], ctx, false), ALWAYS);
+
+const allowlist = z.array(nonEmpty);
+const servicesSchema = z.strictObject({
+  source_cluster: cluster(true).optional(),
+  target_cluster: cluster(false).optional(),
+  backfill: service.optional(),
+  replay: service.optional(),
+  kafka: kafka.optional(),
+  metadata_migration: z
+    .strictObject({ index_allowlist: allowlist.optional(), index_template_allowlist: allowlist.optional(), component_template_allowlist: allowlist.optional() })
+    .optional(),
+  metrics_source: z
+    .strictObject({
+      cloudwatch: z.strictObject({ aws_region: nonEmpty.optional(), qualifier: nonEmpty.optional() }).optional(),
+      prometheus: z.strictObject({ endpoint: url }).optional(),
+    })
+    .superRefine((v, ctx) => exactlyOne(v, ['cloudwatch', 'prometheus'], ctx, false), ALWAYS)
+    .optional(),
+  client_options: z.strictObject({ user_agent_extra: nonEmpty.optional() }).optional(),
+});
+
+function exactlyOne(v: Record<string, unknown> | undefined, keys: string[], ctx: z.RefinementCtx, allowNone: boolean): void {
+  if (!v || typeof v !== 'object') return;
+  const present = keys.filter((k) => v[k] !== undefined);
+  if (present.length > 1) ctx.addIssue({ code: 'custom', message: `expected only one of ${keys.join(', ')} (got ${present.join(' and ')})` });
+  else if (present.length === 0 && !allowNone) ctx.addIssue({ code: 'custom', message: `expected one of ${keys.join(', ')}` });
+}
+
+export type ServicesYaml = z.output<typeof servicesSchema>;
+export type ClusterYaml = NonNullable<ServicesYaml['source_cluster']>;
+
+export type AuthConfig =
+  | { type: 'none' }
+  | { type: 'basic'; username?: string; password?: string; userSecretArn?: string }
+  | { type: 'sigv4'; region: string; service: 'es' | 'aoss' };
+
+/** The auth one cluster section names, in the form the cluster client takes. */
+export function clusterAuth(c: Pick<ClusterYaml, 'no_auth' | 'basic_auth' | 'sigv4'>): AuthConfig {
+  if (c.basic_auth) return { type: 'basic', username: c.basic_auth.username, password: c.basic_auth.password, userSecretArn: c.basic_auth.user_secret_arn };
+  if (c.sigv4) return { type: 'sigv4', region: c.sigv4.region, service: c.sigv4.service };
+  return { type: 'none' };
+}
+
+function describeValue(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  const text = JSON.stringify(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+function valueAt(root: unknown, path: PropertyKey[]): unknown {
+  let v: any = root;
+  for (const p of path) v = v?.[p as any];
+  return v;
+}
+
+/** Parses and validates; throws one ConfigError listing every problem as `key.path: expected ... (got ...)`. */
+export function parseServicesYaml(text: string, source = 'services.yaml'): ServicesYaml {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text) ?? {};
+  } catch (err) {
+    throw new ConfigError(`${source} is not valid YAML: ${(err as Error).message}`);
+  }
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`${source}: expected a mapping of sections at the top level (got ${describeValue(raw)})`);
+  const result = servicesSchema.safeParse(raw);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => {
+    if (issue.code === 'unrecognized_keys') {
+      const where = issue.path.join('.');
+      return issue.keys.map((k) => `${where ? `${where}.` : ''}${k}: unknown key (check its spelling and the section it is in)`).join('\n');
+    }
+    const key = issue.path.join('.') || '(top level)';
+    const message = issue.message.replace(/^Invalid input: /, '');
+    const got = valueAt(raw, issue.path);
+    if (got === undefined && issue.code === 'invalid_type') return `${key}: required (expected ${issue.expected})`;
+    return `${key}: ${message}${issue.code === 'custom' && typeof got === 'object' ? '' : ` (got ${describeValue(got)})`}`;
+  });
+  throw new ConfigError(`${source} has ${lines.length} problem${lines.length > 1 ? 's' : ''}:\n  ${lines.join('\n  ')}`);
+}
+
+export function loadServicesYaml(file: string): ServicesYaml {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  return parseServicesYaml(text, file);
+}

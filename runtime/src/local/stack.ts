@@ -1,0 +1,154 @@
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { UserError } from '../core/errors';
+import { defaultCacheDir } from './artifacts';
+import { findJavaEnv } from './java-env';
+import { assertPortsFree } from './ports';
+import { describe, isAlive, isHealthy, RunningServer, SERVER_KINDS, ServerKind, startServer, stopPid } from './servers';
+
+export interface StackOptions {
+  /** Names the stack's directory, so that a test stack and a demo stack can run side by side. */
+  name: string;
+  ports: Record<ServerKind, number>;
+  only?: ServerKind[];
+  heapMb?: Partial<Record<ServerKind, number>>;
+  baseDir?: string;
+  cacheDir?: string;
+  readyTimeoutMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface StackState {
+  name: string;
+  baseDir: string;
+  startedAt: string;
+  servers: Partial<Record<ServerKind, RunningServer>>;
+}
+
+export const DEFAULT_PORTS: Record<ServerKind, number> = { kafka: 9092, source: 19200, target: 29200 };
+const DEFAULT_HEAP_MB: Record<ServerKind, number> = { kafka: 512, source: 768, target: 768 };
+
+export function stackDir(name: string, baseDir?: string): string {
+  return baseDir ?? path.join(os.tmpdir(), `migration-local-${name}`);
+}
+
+function stateFile(dir: string): string {
+  return path.join(dir, 'stack.json');
+}
+
+export function readState(name: string, baseDir?: string): StackState | undefined {
+  const file = stateFile(stackDir(name, baseDir));
+  if (!existsSync(file)) return undefined;
+  return JSON.parse(readFileSync(file, 'utf8')) as StackState;
+}
+
+function writeState(state: StackState): void {
+  writeFileSync(stateFile(state.baseDir), JSON.stringify(state, null, 2));
+}
+
+/**
+ * Starts Kafka, the source and the target (in parallel), each waited for. A stack whose servers
+ * are all still running is returned as it is. On a failure, whatever did start is stopped again.
+ */
+export async function up(opts: StackOptions): Promise<StackState> {
+  const log = opts.log ?? (() => undefined);
+  const kinds = opts.only ?? SERVER_KINDS;
+  const baseDir = stackDir(opts.name, opts.baseDir);
+  const existing = readState(opts.name, opts.baseDir);
+  if (existing && kinds.every((k) => existing.servers[k] && isAlive(existing.servers[k]!.pid))) {
+    log(`Stack "${opts.name}" is already running.`);
+    return existing;
+  }
+  if (existing) await down(opts.name, { baseDir: opts.baseDir, keepData: false, log });
+
+  const java = findJavaEnv();
+  const wanted: Record<string, number> = {};
+  for (const k of kinds) {
+    wanted[k] = opts.ports[k];
+    if (k === 'kafka') Object.assign(wanted, { 'kafka controller': opts.ports.kafka + 1, 'kafka SASL': opts.ports.kafka + 2 });
+    else wanted[`${k} transport`] = opts.ports[k] + 100;
+  }
+  await assertPortsFree(wanted);
+
+  mkdirSync(baseDir, { recursive: true });
+  const state: StackState = { name: opts.name, baseDir, startedAt: new Date().toISOString(), servers: {} };
+  const ctx = { java, cacheDir: opts.cacheDir ?? defaultCacheDir(), log, readyTimeoutMs: opts.readyTimeoutMs ?? 180_000 };
+  const results = await Promise.allSettled(
+    kinds.map(async (kind) => {
+      const server = await startServer(
+        {
+          kind,
+          port: opts.ports[kind],
+          dir: path.join(baseDir, kind),
+          heapMb: opts.heapMb?.[kind] ?? DEFAULT_HEAP_MB[kind],
+          reindexFrom: kind === 'target' ? `127.0.0.1:${opts.ports.source}` : undefined,
+        },
+        ctx,
+      );
+      state.servers[kind] = server;
+      writeState(state);
+      log(`  ${describe(kind)} is ready.`);
+      return server;
+    }),
+  );
+  const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed.length > 0) {
+    await down(opts.name, { baseDir: opts.baseDir, keepData: true, log });
+    const reasons = failed.map((f) => (f.reason instanceof Error ? f.reason.message : String(f.reason)));
+    throw new UserError('STACK_FAILED', `The local stack did not start:\n${reasons.join('\n\n')}\nLogs are kept in ${baseDir}.`);
+  }
+  return state;
+}
+
+/** Stops every server of the stack by pid and removes its data unless keepData. */
+export async function down(name: string, opts: { baseDir?: string; keepData?: boolean; log?: (line: string) => void } = {}): Promise<boolean> {
+  const log = opts.log ?? (() => undefined);
+  const state = readState(name, opts.baseDir);
+  if (!state) return false;
+  await Promise.all(
+    Object.values(state.servers).map(async (s) => {
+      if (!s) return;
+      log(`Stopping ${describe(s.kind)} (pid ${s.pid})`);
+      await stopPid(s.pid);
+    }),
+  );
+  if (opts.keepData) {
+    log(`Data and logs kept in ${state.baseDir}`);
+    rmSync(stateFile(state.baseDir), { force: true });
+  } else {
+    rmSync(state.baseDir, { recursive: true, force: true });
+  }
+  return true;
+}
+
+export interface ServerStatus {
+  kind: ServerKind;
+  pid: number;
+  endpoint: string;
+  running: boolean;
+  healthy: boolean;
+  logFile: string;
+}
+
+export async function status(name: string, baseDir?: string): Promise<ServerStatus[]> {
+  const state = readState(name, baseDir);
+  if (!state) return [];
+  return Promise.all(
+    Object.values(state.servers).map(async (s) => {
+      const running = isAlive(s!.pid);
+      return { kind: s!.kind, pid: s!.pid, endpoint: s!.endpoint, running, healthy: running && (await isHealthy(s!)), logFile: s!.logFile };
+    }),
+  );
+}
+
+/** The environment variables through which tests and tools find a running stack. */
+export function stackEnv(state: StackState): Record<string, string> {
+  const env: Record<string, string> = {};
+  const { kafka, source, target } = state.servers;
+  if (source) env.MIGRATION_SOURCE_URL = source.endpoint;
+  if (target) env.MIGRATION_TARGET_URL = target.endpoint;
+  if (kafka) env.MIGRATION_KAFKA_BROKERS = kafka.endpoint;
+  if (kafka?.scramEndpoint) env.MIGRATION_KAFKA_SCRAM_BROKERS = kafka.scramEndpoint;
+  return env;
+}
