@@ -1,0 +1,87 @@
+import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
+import { LaunchTemplate, UserData } from 'aws-cdk-lib/aws-ec2';
+import { ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { CfnDocument, StringParameter } from 'aws-cdk-lib/aws-ssm';
+import { Construct } from 'constructs';
+import { ProxyArtifact } from './capture-proxy/proxy-artifact';
+import { installDocumentContent, removeDocumentContent, userDataLines } from './capture-proxy/ssm-documents';
+import { CaptureProxyConfig, KAFKA_TOPIC } from './config';
+import { KafkaArns } from './kafka-arns';
+
+export interface CaptureProxyStackProps extends StackProps {
+  stage: string;
+  captureProxy: CaptureProxyConfig;
+  /** Whether the proxy may skip TLS verification towards the node (the source's allowInsecure). */
+  insecureDestination: boolean;
+  kafkaArns: KafkaArns;
+  kafkaBrokersParameterName: string;
+  repoRoot: string;
+}
+
+/**
+ * How the capture proxy reaches the source's coordinator nodes: its artifact in S3, the SSM
+ * documents that install and remove it, user data for new nodes, and the nodes' IAM policy.
+ */
+export class CaptureProxyStack extends Stack {
+  readonly installDocument: CfnDocument;
+  readonly removeDocument: CfnDocument;
+  readonly nodePolicy: ManagedPolicy;
+  readonly userData: UserData;
+
+  constructor(scope: Construct, id: string, props: CaptureProxyStackProps) {
+    super(scope, id, props);
+    const p = props.captureProxy;
+    const asset = new ProxyArtifact(this, 'Artifact', { repoRoot: props.repoRoot }).asset;
+    const common = {
+      kafkaTopic: KAFKA_TOPIC,
+      listenPort: p.listenPort,
+      nodePort: p.nodePort,
+      destinationScheme: p.destinationScheme,
+      insecureDestination: props.insecureDestination,
+      extraArgs: p.extraArgs,
+    };
+
+    this.installDocument = new CfnDocument(this, 'InstallCaptureProxy', {
+      name: `migration-${props.stage}-InstallCaptureProxy`,
+      documentType: 'Command',
+      updateMethod: 'NewVersion',
+      content: installDocumentContent({
+        ...common,
+        artifactUrl: `https://s3.${this.region}.${this.urlSuffix}/${asset.s3BucketName}/${asset.s3ObjectKey}`,
+        kafkaBrokersParameterName: props.kafkaBrokersParameterName,
+      }),
+    });
+    this.removeDocument = new CfnDocument(this, 'RemoveCaptureProxy', {
+      name: `migration-${props.stage}-RemoveCaptureProxy`,
+      documentType: 'Command',
+      updateMethod: 'NewVersion',
+      content: removeDocumentContent(p.listenPort),
+    });
+
+    this.userData = UserData.forLinux();
+    this.userData.addCommands(
+      ...userDataLines({ ...common, artifactS3Uri: asset.s3ObjectUrl, kafkaBrokers: StringParameter.valueForStringParameter(this, props.kafkaBrokersParameterName) }),
+    );
+    const template = new LaunchTemplate(this, 'CoordinatorNodeUserData', {
+      launchTemplateName: `migration-${props.stage}-capture-proxy-node`,
+      userData: this.userData,
+      requireImdsv2: true,
+    });
+
+    const k = props.kafkaArns;
+    this.nodePolicy = new ManagedPolicy(this, 'NodePolicy', {
+      managedPolicyName: `migration-${props.stage}-capture-proxy-node`,
+      description: 'Attach to the role of coordinator nodes that run the capture proxy: MSK producer on the capture topic, read of the proxy artifact',
+      statements: [
+        new PolicyStatement({ actions: ['kafka-cluster:Connect'], resources: [k.cluster] }),
+        new PolicyStatement({ actions: ['kafka-cluster:CreateTopic', 'kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'], resources: [k.topic] }),
+        new PolicyStatement({ actions: ['s3:GetObject'], resources: [`arn:${this.partition}:s3:::${asset.s3BucketName}/${asset.s3ObjectKey}`] }),
+      ],
+    });
+
+    new CfnOutput(this, 'InstallDocumentName', { value: this.installDocument.ref, description: 'aws ssm send-command --document-name <this> --targets Key=tag:role,Values=coordinator' });
+    new CfnOutput(this, 'RemoveDocumentName', { value: this.removeDocument.ref });
+    new CfnOutput(this, 'NodePolicyArn', { value: this.nodePolicy.managedPolicyArn, description: 'Attach to the coordinator nodes\' instance role' });
+    new CfnOutput(this, 'NodeLaunchTemplateId', { value: template.launchTemplateId ?? '', description: 'User data that installs the proxy on new coordinator nodes' });
+  }
+}

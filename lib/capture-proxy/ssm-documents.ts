@@ -1,0 +1,149 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+
+/* The SSM Command documents and the EC2 user data that install and remove the capture proxy:
+ * each embeds the real bash scripts of ./scripts, which tests run against a fake node. */
+
+export const INSTALL_SCRIPT = path.join(__dirname, 'scripts', 'install-capture-proxy.sh');
+export const REMOVE_SCRIPT = path.join(__dirname, 'scripts', 'remove-capture-proxy.sh');
+const DOWNLOAD_DIR = '/var/lib/capture-proxy/download';
+const SCRIPT_END = 'CAPTURE_PROXY_SCRIPT_END';
+
+export interface InstallOptions {
+  /** s3.<region>.amazonaws.com URL of the artifact (SSM's aws:downloadContent form). */
+  artifactUrl: string;
+  /** The SSM parameter with the brokers: SSM resolves it when the command runs. */
+  kafkaBrokersParameterName: string;
+  kafkaTopic: string;
+  listenPort: number;
+  nodePort: number;
+  destinationScheme: 'http' | 'https';
+  insecureDestination: boolean;
+  extraArgs: string[];
+}
+
+function script(file: string): string {
+  const text = readFileSync(file, 'utf8');
+  if (text.includes('{{') || text.includes(SCRIPT_END)) throw new Error(`${file} must not contain "{{" (SSM parameter syntax) or ${SCRIPT_END}`);
+  return text;
+}
+
+/** Shell lines that write `file`'s script to `dest` and run it with bash under `env`. */
+function runScriptLines(file: string, dest: string, env: Record<string, string>): string[] {
+  const exports = Object.entries(env).map(([k, v]) => `export ${k}='${v}'`);
+  return ['set -e', `mkdir -p ${path.posix.dirname(dest)}`, `cat > ${dest} <<'${SCRIPT_END}'`, ...script(file).trimEnd().split('\n'), SCRIPT_END, ...exports, `exec bash ${dest}`];
+}
+
+const PORT = '^[0-9]{1,5}$';
+const FILE = '^(/[A-Za-z0-9._/-]+)?$';
+const NAME = '^[A-Za-z0-9@._-]*$';
+const ARGS = '^[A-Za-z0-9 ._:=,/@+-]*$';
+
+function nodeParameters() {
+  return {
+    nodeConfig: { type: 'String', default: '', allowedPattern: FILE, description: 'elasticsearch.yml or opensearch.yml of the node; empty: found under /etc' },
+    nodeService: { type: 'String', default: '', allowedPattern: NAME, description: 'systemd unit of the node; empty: elasticsearch or opensearch, from the config file' },
+  };
+}
+
+/** InstallCaptureProxy: node to nodePort, proxy on listenPort; rolls back on failure. */
+export function installDocumentContent(o: InstallOptions): Record<string, unknown> {
+  return {
+    schemaVersion: '2.2',
+    description: 'Installs the Migration Assistant capture proxy on a coordinator node: moves the node to nodePort, runs the proxy on listenPort (recording to MSK with IAM auth), checks both ports, rolls back on failure.',
+    parameters: {
+      kafkaBrokers: {
+        type: 'String',
+        default: `{{ssm:${o.kafkaBrokersParameterName}}}`,
+        allowedPattern: '^(\\{\\{ssm:[A-Za-z0-9/._-]+\\}\\}|[A-Za-z0-9.:,_-]+)$',
+        description: 'MSK bootstrap brokers (SASL/IAM); default: the value this deployment stored in SSM',
+      },
+      listenPort: { type: 'String', default: String(o.listenPort), allowedPattern: PORT, description: 'The port clients use; the proxy takes it' },
+      nodePort: { type: 'String', default: String(o.nodePort), allowedPattern: PORT, description: 'The port the node moves to' },
+      destinationScheme: { type: 'String', default: o.destinationScheme, allowedValues: ['http', 'https'], description: 'How the proxy reaches the node' },
+      insecureDestination: { type: 'String', default: String(o.insecureDestination), allowedValues: ['true', 'false'], description: 'Skip TLS verification towards the node' },
+      extraArgs: { type: 'String', default: o.extraArgs.join(' '), allowedPattern: ARGS, description: 'More capture-proxy arguments' },
+      ...nodeParameters(),
+    },
+    mainSteps: [
+      {
+        action: 'aws:downloadContent',
+        name: 'DownloadCaptureProxy',
+        inputs: { sourceType: 'S3', sourceInfo: JSON.stringify({ path: o.artifactUrl }), destinationPath: DOWNLOAD_DIR },
+      },
+      {
+        action: 'aws:runShellScript',
+        name: 'InstallCaptureProxy',
+        inputs: {
+          timeoutSeconds: '900',
+          runCommand: runScriptLines(INSTALL_SCRIPT, '/var/lib/capture-proxy/install-capture-proxy.sh', {
+            ARTIFACT: DOWNLOAD_DIR,
+            KAFKA_BROKERS: '{{ kafkaBrokers }}',
+            KAFKA_TOPIC: o.kafkaTopic,
+            ENABLE_MSK_AUTH: 'true',
+            LISTEN_PORT: '{{ listenPort }}',
+            NODE_PORT: '{{ nodePort }}',
+            DESTINATION_SCHEME: '{{ destinationScheme }}',
+            INSECURE_DESTINATION: '{{ insecureDestination }}',
+            PROXY_EXTRA_ARGS: '{{ extraArgs }}',
+            NODE_CONFIG: '{{ nodeConfig }}',
+            NODE_SERVICE: '{{ nodeService }}',
+          }),
+        },
+      },
+    ],
+  };
+}
+
+/** RemoveCaptureProxy: after cutover, gives listenPort back to the node and removes the unit. */
+export function removeDocumentContent(listenPort: number): Record<string, unknown> {
+  return {
+    schemaVersion: '2.2',
+    description: 'Removes the Migration Assistant capture proxy after cutover: stops and deletes its unit, gives listenPort back to the node, restarts the node and checks the port.',
+    parameters: {
+      listenPort: { type: 'String', default: String(listenPort), allowedPattern: PORT, description: 'The port the node takes back' },
+      ...nodeParameters(),
+    },
+    mainSteps: [
+      {
+        action: 'aws:runShellScript',
+        name: 'RemoveCaptureProxy',
+        inputs: {
+          timeoutSeconds: '600',
+          runCommand: runScriptLines(REMOVE_SCRIPT, '/var/lib/capture-proxy/remove-capture-proxy.sh', {
+            LISTEN_PORT: '{{ listenPort }}',
+            NODE_CONFIG: '{{ nodeConfig }}',
+            NODE_SERVICE: '{{ nodeService }}',
+          }),
+        },
+      },
+    ],
+  };
+}
+
+export interface UserDataOptions extends Omit<InstallOptions, 'artifactUrl' | 'kafkaBrokersParameterName'> {
+  /** s3://bucket/key of the artifact. */
+  artifactS3Uri: string;
+  /** The brokers (a deploy-time value). */
+  kafkaBrokers: string;
+}
+
+/** User data lines for a new coordinator node: fetch the artifact with the AWS CLI, then install. */
+export function userDataLines(o: UserDataOptions): string[] {
+  return [
+    'set -euo pipefail',
+    `mkdir -p ${DOWNLOAD_DIR}`,
+    `aws s3 cp '${o.artifactS3Uri}' ${DOWNLOAD_DIR}/capture-proxy.tgz`,
+    ...runScriptLines(INSTALL_SCRIPT, '/var/lib/capture-proxy/install-capture-proxy.sh', {
+      ARTIFACT: `${DOWNLOAD_DIR}/capture-proxy.tgz`,
+      KAFKA_BROKERS: o.kafkaBrokers,
+      KAFKA_TOPIC: o.kafkaTopic,
+      ENABLE_MSK_AUTH: 'true',
+      LISTEN_PORT: String(o.listenPort),
+      NODE_PORT: String(o.nodePort),
+      DESTINATION_SCHEME: o.destinationScheme,
+      INSECURE_DESTINATION: String(o.insecureDestination),
+      PROXY_EXTRA_ARGS: o.extraArgs.join(' '),
+    }),
+  ];
+}

@@ -1,0 +1,109 @@
+/*
+ * The typed, already-validated configuration of one staged migration. bin/context.ts builds it
+ * from CDK context; stacks and constructs only ever see these types, never raw context.
+ */
+
+export type ClusterAuth =
+  | { type: 'none' }
+  /** A username plus a Secrets Manager secret whose whole string value is the password. */
+  | { type: 'basic'; username: string; passwordSecretArn: string }
+  /** A Secrets Manager secret holding JSON {"username": ..., "password": ...} (the reference's form). */
+  | { type: 'basic'; userSecretArn: string }
+  | { type: 'sigv4'; region: string; serviceSigningName: 'es' | 'aoss' };
+
+export interface ClusterConfig {
+  /** URL of the cluster, e.g. https://vpc-x.us-east-1.es.amazonaws.com:443 */
+  endpoint: string;
+  /** ES_7.10, OS_2.19, AOSS ... */
+  version?: string;
+  auth: ClusterAuth;
+  /** Skip TLS certificate verification. @default false */
+  allowInsecure: boolean;
+}
+
+export type NetworkConfig =
+  | { kind: 'new'; azCount: number; availabilityZones: string[]; natGateways: number; cidr: string }
+  | { kind: 'imported'; vpcId: string; vpcCidr?: string; subnets: { subnetId: string; availabilityZone: string }[] };
+
+export interface KafkaConfig {
+  /** Brokers in each AZ (MSK subnet). @default 1 */
+  brokersPerAz: number;
+  /** @default kafka.m7g.large */
+  instanceType: string;
+  /** EBS storage per broker. @default 100 */
+  volumeSizeGiB: number;
+  /** @default 3.6.0 */
+  kafkaVersion: string;
+}
+
+export interface TaskSize {
+  /** Fargate CPU units. */
+  cpu: number;
+  memoryMiB: number;
+}
+
+export interface ConsoleConfig extends TaskSize {
+  enabled: boolean;
+}
+
+export interface ReplayerConfig extends TaskSize {
+  enabled: boolean;
+  /** Kafka consumer group. @default logging-group-default */
+  groupId: string;
+  /** @default 1 */
+  speedupFactor: number;
+  /** Appended to the replayer's command line, already split into arguments. */
+  extraArgs: string[];
+}
+
+export interface BackfillConfig extends TaskSize {
+  enabled: boolean;
+  /** Fargate ephemeral storage. @default 21 (the Fargate default) */
+  ephemeralStorageGiB: number;
+  /** Upper bound the console may scale the workers to. @default 5 */
+  maxWorkers: number;
+  extraArgs: string[];
+}
+
+export interface CaptureProxyConfig {
+  enabled: boolean;
+  /** The port the proxy takes over on the node. @default 9200 */
+  listenPort: number;
+  /** The port the node moves to. @default 19200 */
+  nodePort: number;
+  /** Scheme the proxy uses to reach the node on nodePort. @default http */
+  destinationScheme: 'http' | 'https';
+  /** Appended to the proxy's command line. */
+  extraArgs: string[];
+}
+
+export type Removal = 'destroy' | 'retain';
+
+export interface RemovalPolicies {
+  artifactsBucket: Removal;
+  logGroups: Removal;
+  kafka: Removal;
+}
+
+export interface MigrationConfig {
+  /** Short name of this migration; part of every resource name (at most 15 characters). */
+  stage: string;
+  /** @default default */
+  deployId: string;
+  account: string;
+  region: string;
+  sourceCluster: ClusterConfig;
+  targetCluster: ClusterConfig;
+  network: NetworkConfig;
+  kafka: KafkaConfig;
+  console: ConsoleConfig;
+  replayer: ReplayerConfig;
+  backfill: BackfillConfig;
+  captureProxy: CaptureProxyConfig;
+  /** CloudWatch Logs retention. @default 30 */
+  logRetentionDays: number;
+  removalPolicies: RemovalPolicies;
+}
+
+export const KAFKA_TOPIC = 'logging-traffic-topic';
+export const METRICS_NAMESPACE = 'OpenSearchMigrations';

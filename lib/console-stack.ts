@@ -1,0 +1,90 @@
+import { createHash } from 'node:crypto';
+import { Stack } from 'aws-cdk-lib';
+import { Secret as EcsSecret } from 'aws-cdk-lib/aws-ecs';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { IBucket } from 'aws-cdk-lib/aws-s3';
+import { StringParameter } from 'aws-cdk-lib/aws-ssm';
+import { Construct } from 'constructs';
+import { importSecret, sigv4Statements } from './cluster-access';
+import { ClusterConfig } from './config';
+import { MigrationService } from './migration-service';
+import { ecsClusterName, PARAM_SERVICES_YAML, parameterName, serviceName } from './naming';
+import { metricsEnvironment, ServiceStackProps } from './service-stack-props';
+import { servicesYaml } from './services-yaml';
+
+export interface ConsoleStackProps extends ServiceStackProps {
+  artifactsBucket: IBucket;
+}
+
+function secretArns(c: ClusterConfig): string[] {
+  if (c.auth.type !== 'basic') return [];
+  return ['userSecretArn' in c.auth ? c.auth.userSecretArn : c.auth.passwordSecretArn];
+}
+
+/**
+ * The migration console: services.yaml in SSM, one always-on task that reads it, controls the
+ * other services and reads both clusters, Kafka and the metrics.
+ */
+export class ConsoleStack extends Stack {
+  readonly service: MigrationService;
+  readonly servicesYamlParameter: StringParameter;
+  /** sha256 of the services.yaml template: in the task's environment so that a change rolls it. */
+  readonly servicesYamlHash: string;
+
+  constructor(scope: Construct, id: string, props: ConsoleStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const brokers = StringParameter.valueForStringParameter(this, props.kafkaBrokersParameterName);
+    const yamlText = servicesYaml(config, brokers);
+    this.servicesYamlParameter = new StringParameter(this, 'ServicesYaml', {
+      parameterName: parameterName(config.stage, config.deployId, PARAM_SERVICES_YAML),
+      description: 'services.yaml of the migration console',
+      stringValue: yamlText,
+    });
+    this.servicesYamlHash = createHash('sha256').update(JSON.stringify(this.resolve(yamlText))).digest('hex').slice(0, 16);
+
+    const k = props.kafkaArns;
+    const ecsCluster = ecsClusterName(config.stage);
+    const serviceArn = (s: 'traffic-replayer' | 'backfill' | 'migration-console') => `arn:${this.partition}:ecs:${this.region}:${this.account}:service/${ecsCluster}/${serviceName(config.stage, s)}`;
+    const secretStatements = [...secretArns(config.sourceCluster), ...secretArns(config.targetCluster)].map((arn, i) => importSecret(this, `ClusterSecret${i}`, arn));
+    const statements = [
+      new PolicyStatement({ actions: ['ecs:UpdateService', 'ecs:DescribeServices'], resources: [serviceArn('traffic-replayer'), serviceArn('backfill'), serviceArn('migration-console')] }),
+      new PolicyStatement({ actions: ['ssm:GetParameter', 'ssm:GetParameters'], resources: [`arn:${this.partition}:ssm:${this.region}:${this.account}:parameter/migration/${config.stage}/${config.deployId}/*`] }),
+      new PolicyStatement({ actions: ['kafka:GetBootstrapBrokers', 'kafka:DescribeClusterV2'], resources: [k.cluster] }),
+      new PolicyStatement({ actions: ['kafka-cluster:Connect', 'kafka-cluster:DescribeCluster'], resources: [k.cluster] }),
+      new PolicyStatement({ actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:CreateTopic', 'kafka-cluster:DeleteTopic', 'kafka-cluster:AlterTopic', 'kafka-cluster:ReadData'], resources: [k.topic] }),
+      new PolicyStatement({ actions: ['kafka-cluster:DescribeTopic'], resources: [k.allTopics] }),
+      new PolicyStatement({ actions: ['kafka-cluster:DescribeGroup', 'kafka-cluster:AlterGroup', 'kafka-cluster:DeleteGroup'], resources: [k.group] }),
+      // CloudWatch metric reads have no resource-level permissions.
+      new PolicyStatement({ actions: ['cloudwatch:GetMetricData', 'cloudwatch:ListMetrics'], resources: ['*'] }),
+      ...sigv4Statements(this, config.sourceCluster),
+      ...sigv4Statements(this, config.targetCluster),
+    ];
+
+    this.service = new MigrationService(this, 'MigrationConsole', {
+      stage: config.stage,
+      service: 'migration-console',
+      cluster: props.cluster,
+      vpc: props.vpc,
+      subnets: props.subnets,
+      securityGroup: props.serviceSecurityGroup,
+      image: props.image,
+      command: ['migration-console'],
+      environment: {
+        ...metricsEnvironment(config),
+        MIGRATION_SERVICES_YAML_PARAMETER: this.servicesYamlParameter.parameterName,
+        MIGRATION_SERVICES_YAML_HASH: this.servicesYamlHash,
+        MIGRATION_ARTIFACTS_BUCKET: props.artifactsBucket.bucketName,
+      },
+      secrets: { MIGRATION_SERVICES_YAML: EcsSecret.fromSsmParameter(this.servicesYamlParameter) },
+      cpu: config.console.cpu,
+      memoryMiB: config.console.memoryMiB,
+      desiredCount: 1,
+      statements,
+      logRetentionDays: config.logRetentionDays,
+      logRemoval: config.removalPolicies.logGroups,
+    });
+    for (const s of secretStatements) s.grantRead(this.service.taskDefinition.taskRole);
+    props.artifactsBucket.grantReadWrite(this.service.taskDefinition.taskRole);
+  }
+}
