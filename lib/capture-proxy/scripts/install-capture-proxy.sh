@@ -141,7 +141,7 @@ if $had_app; then mv "$INSTALL_DIR/app" "$INSTALL_DIR/app.prev"; fi
 mv "$INSTALL_DIR/app.new" "$INSTALL_DIR/app"
 
 # 2. The proxy's unit.
-args=(--destinationUri "$DESTINATION_SCHEME://localhost:$NODE_PORT" --listenPort "$LISTEN_PORT" --kafkaConnection "$KAFKA_BROKERS" --kafkaTopic "$KAFKA_TOPIC" --kafkaClientId "capture-proxy-$(hostname)")
+args=(--destinationUri "$DESTINATION_SCHEME://localhost:$NODE_PORT" --listenPort "$LISTEN_PORT" --kafkaConnection "$KAFKA_BROKERS" --kafkaTopic "$KAFKA_TOPIC" --kafkaClientId "capture-proxy-$(hostname 2>/dev/null || echo node)")
 if [ "$ENABLE_MSK_AUTH" = true ]; then args+=(--enableMSKAuth); fi
 if [ "$INSECURE_DESTINATION" = true ]; then args+=(--insecureDestination); fi
 # shellcheck disable=SC2206 # extra args are deliberately split on spaces
