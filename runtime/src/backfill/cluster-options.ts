@@ -1,0 +1,85 @@
+import { Command, Option } from 'commander';
+import { ClusterAuth, ClusterClient } from '../core/cluster-client';
+import { ConfigError } from '../core/errors';
+import { ClusterYaml, loadServicesYaml, ServicesYaml } from '../core/services-yaml';
+
+type Side = 'source' | 'target';
+
+/** Adds --<side>-host and friends (RFS-like names), each with a BACKFILL_<SIDE>_<FLAG> env fallback. */
+export function addClusterOptions(cmd: Command, sides: Side[] = ['source', 'target']): Command {
+  cmd.addOption(new Option('--config <file>', 'services.yaml to read clusters and allowlists from').env('BACKFILL_CONFIG'));
+  for (const side of sides) {
+    const env = (flag: string) => `BACKFILL_${side.toUpperCase()}_${flag}`;
+    cmd
+      .addOption(new Option(`--${side}-host <url>`, `${side} cluster URL, e.g. https://host:9200`).env(env('HOST')))
+      .addOption(new Option(`--${side}-username <name>`, `${side} basic auth user`).env(env('USERNAME')))
+      .addOption(new Option(`--${side}-password <password>`, `${side} basic auth password`).env(env('PASSWORD')))
+      .addOption(new Option(`--${side}-insecure`, `accept any TLS certificate from the ${side}`).env(env('INSECURE')))
+      .addOption(new Option(`--${side}-aws-region <region>`, `sign ${side} requests with SigV4 in this region`).env(env('AWS_REGION')))
+      .addOption(new Option(`--${side}-aws-service-signing-name <name>`, 'SigV4 service name: es or aoss').env(env('AWS_SERVICE_SIGNING_NAME')));
+  }
+  return cmd;
+}
+
+export interface ClusterSettings {
+  endpoint: string;
+  auth: ClusterAuth;
+  allowInsecure: boolean;
+  version?: string;
+}
+
+const camel = (side: Side, rest: string) => side + rest;
+
+/** Flags win over services.yaml; a missing host is a usage error that names both ways to give one. */
+export function clusterSettings(opts: Record<string, any>, side: Side, yaml?: ServicesYaml): ClusterSettings {
+  const fromYaml: ClusterYaml | undefined = side === 'source' ? yaml?.source_cluster : yaml?.target_cluster;
+  const endpoint: string | undefined = opts[camel(side, 'Host')] ?? fromYaml?.endpoint;
+  if (!endpoint) throw new ConfigError(`no ${side} cluster: pass --${side}-host <url> (or BACKFILL_${side.toUpperCase()}_HOST, or ${side}_cluster in --config)`);
+  if (!/^https?:\/\/[^\s/]+/.test(endpoint)) throw new ConfigError(`--${side}-host must be a URL such as https://host:9200 (got "${endpoint}")`);
+  const username = opts[camel(side, 'Username')];
+  const password = opts[camel(side, 'Password')];
+  const region = opts[camel(side, 'AwsRegion')];
+  let auth: ClusterAuth = { type: 'none' };
+  if (username !== undefined || password !== undefined) {
+    if (!username || !password) throw new ConfigError(`--${side}-username and --${side}-password go together: pass both`);
+    if (region) throw new ConfigError(`--${side}-username and --${side}-aws-region are two different auths: pass one`);
+    auth = { type: 'basic', username, password };
+  } else if (region) {
+    auth = { type: 'sigv4', region, service: opts[camel(side, 'AwsServiceSigningName')] ?? 'es' };
+  } else if (fromYaml?.basic_auth) {
+    if (!fromYaml.basic_auth.username || !fromYaml.basic_auth.password) {
+      throw new ConfigError(`${side}_cluster.basic_auth.user_secret_arn is not read by this CLI: pass --${side}-username and --${side}-password`);
+    }
+    auth = { type: 'basic', username: fromYaml.basic_auth.username, password: fromYaml.basic_auth.password };
+  } else if (fromYaml?.sigv4) {
+    auth = { type: 'sigv4', region: fromYaml.sigv4.region, service: fromYaml.sigv4.service };
+  }
+  return { endpoint, auth, allowInsecure: Boolean(opts[camel(side, 'Insecure')] ?? fromYaml?.allow_insecure), version: fromYaml?.version };
+}
+
+export function loadConfig(opts: Record<string, any>): ServicesYaml | undefined {
+  return opts.config ? loadServicesYaml(opts.config) : undefined;
+}
+
+export function makeClient(settings: ClusterSettings, connections = 16): ClusterClient {
+  return new ClusterClient({ ...settings, connections, userAgent: 'migration-assistant-backfill', timeoutMs: 120_000, maxRetries: 4 });
+}
+
+export function parsePositiveInt(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n <= 0) throw new ConfigError(`${name} must be a positive integer (got "${value}")`);
+    return n;
+  };
+}
+
+/** Human sizes for --max-bulk-bytes: 10mb, 512kb, 1048576. */
+export function parseBytes(name: string) {
+  return (value: string): number => {
+    const m = /^(\d+(?:\.\d+)?)\s*(b|kb|kib|mb|mib|gb|gib)?$/i.exec(value.trim());
+    if (!m) throw new ConfigError(`${name} must be a size such as 10mb or 1048576 (got "${value}")`);
+    const unit = (m[2] ?? 'b').toLowerCase();
+    const mult = unit.startsWith('k') ? 1024 : unit.startsWith('m') ? 1024 ** 2 : unit.startsWith('g') ? 1024 ** 3 : 1;
+    return Math.floor(Number(m[1]) * mult);
+  };
+}

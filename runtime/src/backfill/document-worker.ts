@@ -1,0 +1,250 @@
+import { ClusterClient } from '../core/cluster-client';
+import { ConfigError } from '../core/errors';
+import type { Logger } from '../core/logging';
+import { Allowlist } from './allowlist';
+import { BulkWriter, BulkWriterOptions, WriteResult } from './bulk-writer';
+import { RawHit } from './json-raw';
+import { LeaseStore } from './lease-store';
+import { missingOnTarget, planSourceIndices, readShardPage } from './source-reader';
+import { claimOrder, nextLookInMs, planItems, summarize, Versioned, WorkItem } from './work-items';
+
+export const SETUP_ID = '__setup__';
+
+export interface SetupDoc {
+  kind: 'setup';
+  status: 'running' | 'done';
+  leaseOwner: string | null;
+  leaseExpiresAt: number;
+  indices: string[];
+  /** Target settings to put back once every item is done (when the load turned them off). */
+  restore?: Record<string, { refresh_interval: string | null; number_of_replicas: string | null }>;
+  restored?: boolean;
+}
+
+export interface WorkerOptions {
+  source: ClusterClient;
+  target: ClusterClient;
+  store: LeaseStore;
+  workerId: string;
+  indexAllowlist?: Allowlist;
+  leaseMs: number;
+  pageSize: number;
+  pagesInFlight: number;
+  pollMs: number;
+  writer: BulkWriterOptions;
+  disableRefreshAndReplicas: boolean;
+  log: Logger;
+  onProgress?: (p: { done: number; total: number; written: number; failed: number }) => void;
+}
+
+export interface WorkerResult {
+  itemsCompleted: number;
+  docsWritten: number;
+  docsFailed: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const quiet = <T>(p: Promise<T>): Promise<T> => {
+  p.catch(() => undefined); // handled where awaited; this only keeps a prefetch from crashing the process
+  return p;
+};
+
+/**
+ * One worker: takes leases on work items until none is left. Any number of copies may run at
+ * once (processes, ECS tasks); a copy that dies leaves a lease that expires and a checkpointed
+ * cursor that the next owner resumes from.
+ */
+export class DocumentWorker {
+  private readonly writer: BulkWriter;
+  private result: WorkerResult = { itemsCompleted: 0, docsWritten: 0, docsFailed: 0 };
+  private baseDone = 0;
+  private total = 0;
+
+  constructor(private readonly o: WorkerOptions) {
+    this.writer = new BulkWriter(o.target, o.writer);
+  }
+
+  /** Read-only checks first, so that bad input writes nothing. */
+  async plan(): Promise<string[]> {
+    const plan = await planSourceIndices(this.o.source, this.o.indexAllowlist);
+    const indices = Object.keys(plan);
+    const missing = await missingOnTarget(this.o.target, indices);
+    if (missing.length) throw new ConfigError(`the target has no index ${missing.join(', ')}: run \`metadata-migration migrate\` first (documents must not land in indices with guessed mappings)`);
+    return indices;
+  }
+
+  async run(): Promise<WorkerResult> {
+    await this.plan();
+    await this.o.store.ensureIndex();
+    await this.ensureSetup();
+    for (;;) {
+      const items = (await this.o.store.all<WorkItem | SetupDoc>()).filter((v): v is Versioned<WorkItem> => v.doc.kind === 'item');
+      const now = Date.now();
+      const s = summarize(items.map((i) => i.doc), now);
+      this.baseDone = s.docsDone;
+      this.total = s.docsTotal;
+      if (s.done === s.items) {
+        await this.finish();
+        return this.result;
+      }
+      let claimed: Versioned<WorkItem> | undefined;
+      for (const candidate of claimOrder(items, now)) {
+        const doc: WorkItem = { ...candidate.doc, leaseOwner: this.o.workerId, leaseExpiresAt: Date.now() + this.o.leaseMs, attempts: candidate.doc.attempts + 1, updatedAt: Date.now() };
+        claimed = await this.o.store.update(candidate, doc, true);
+        if (claimed) break;
+      }
+      if (!claimed) {
+        await sleep(nextLookInMs(items.map((i) => i.doc), Date.now(), this.o.pollMs));
+        continue;
+      }
+      this.o.log.info({ item: claimed.id, cursor: claimed.doc.cursor, attempts: claimed.doc.attempts }, 'lease taken');
+      await this.processItem(claimed);
+    }
+  }
+
+  private async ensureSetup(): Promise<void> {
+    for (;;) {
+      const setup = await this.o.store.get<SetupDoc>(SETUP_ID);
+      if (setup?.doc.status === 'done') return;
+      const fresh: SetupDoc = { kind: 'setup', status: 'running', leaseOwner: this.o.workerId, leaseExpiresAt: Date.now() + this.o.leaseMs, indices: [] };
+      let mine: Versioned<SetupDoc> | undefined;
+      if (!setup) {
+        if (await this.o.store.create(SETUP_ID, fresh)) mine = await this.o.store.get<SetupDoc>(SETUP_ID);
+      } else if (setup.doc.leaseExpiresAt <= Date.now()) {
+        mine = await this.o.store.update(setup, { ...setup.doc, ...fresh, restore: setup.doc.restore }, true);
+      }
+      if (!mine) {
+        await sleep(Math.min(this.o.pollMs, 500));
+        continue;
+      }
+      try {
+        await this.setup(mine);
+        return;
+      } catch (err) {
+        // Let the next worker try at once rather than after the lease.
+        await this.o.store.update(mine, { ...mine.doc, leaseExpiresAt: 0 }).catch(() => undefined);
+        throw err;
+      }
+    }
+  }
+
+  private async setup(mine: Versioned<SetupDoc>): Promise<void> {
+    const plan = await planSourceIndices(this.o.source, this.o.indexAllowlist);
+    const items = planItems(plan);
+    for (const item of items) await this.o.store.create(item.id, item.doc);
+    let restore = mine.doc.restore;
+    if (this.o.disableRefreshAndReplicas && !restore) {
+      restore = {};
+      for (const index of Object.keys(plan)) {
+        const s = await this.o.target.json('GET', `/${encodeURIComponent(index)}/_settings/index.refresh_interval,index.number_of_replicas`);
+        const settings = s[index]?.settings?.index ?? {};
+        restore[index] = { refresh_interval: settings.refresh_interval ?? null, number_of_replicas: settings.number_of_replicas ?? null };
+      }
+      // Saved before changing anything, so a crash here still restores the original values.
+      const saved = await this.o.store.update(mine, { ...mine.doc, restore });
+      if (!saved) throw new ConfigError('another worker took over the setup lease: raise --lease-duration');
+      mine = saved;
+      for (const index of Object.keys(plan)) {
+        await this.o.target.json('PUT', `/${encodeURIComponent(index)}/_settings`, { index: { refresh_interval: '-1', number_of_replicas: 0 } });
+      }
+    }
+    const done = await this.o.store.update(mine, { ...mine.doc, status: 'done', leaseOwner: null, leaseExpiresAt: 0, indices: Object.keys(plan), restore }, true);
+    if (!done) throw new ConfigError('another worker took over the setup lease: raise --lease-duration');
+    this.o.log.info({ indices: Object.keys(plan).length, items: items.length }, 'work items planned');
+  }
+
+  /** Puts back the settings the load changed; idempotent, so every last worker may do it. */
+  private async finish(): Promise<void> {
+    const setup = await this.o.store.get<SetupDoc>(SETUP_ID);
+    if (!setup?.doc.restore || setup.doc.restored) return;
+    for (const [index, s] of Object.entries(setup.doc.restore)) {
+      await this.o.target.json('PUT', `/${encodeURIComponent(index)}/_settings`, { index: { refresh_interval: s.refresh_interval, number_of_replicas: s.number_of_replicas ?? 1 } });
+      await this.o.target.request({ method: 'POST', path: `/${encodeURIComponent(index)}/_refresh` });
+    }
+    await this.o.store.update(setup, { ...setup.doc, restored: true });
+  }
+
+  private async processItem(start: Versioned<WorkItem>): Promise<void> {
+    const lease = new LeaseHolder(this.o.store, start, this.o.leaseMs, this.o.log);
+    const { index, shard } = start.doc;
+    let itemDone = start.doc.docsDone;
+    try {
+      const writes: Promise<WriteResult & { last: string }>[] = [];
+      const settle = async () => {
+        const r = await writes.shift()!;
+        this.result.docsWritten += r.written;
+        this.result.docsFailed += r.failed;
+        itemDone += r.written + r.failed;
+        this.o.onProgress?.({ done: this.baseDone + itemDone - start.doc.docsDone, total: this.total, written: r.written, failed: r.failed });
+        await lease.update((d) => ({ ...d, cursor: r.last, docsDone: d.docsDone + r.written + r.failed, failedDocs: d.failedDocs + r.failed }));
+      };
+      let next: Promise<Awaited<ReturnType<typeof readShardPage>>> | undefined = quiet(readShardPage(this.o.source, index, shard, start.doc.cursor, this.o.pageSize));
+      while (next && !lease.lost) {
+        const hits: RawHit[] = await next;
+        if (hits.length === 0) break;
+        const last = hits[hits.length - 1].id;
+        // Read the next page while this one is written.
+        next = hits.length < this.o.pageSize ? undefined : quiet(readShardPage(this.o.source, index, shard, last, this.o.pageSize));
+        writes.push(quiet(this.writer.write(index, hits).then((r) => ({ ...r, last }))));
+        while (writes.length >= this.o.pagesInFlight) await settle();
+      }
+      while (writes.length > 0) await settle();
+      if (lease.lost) {
+        this.o.log.warn({ item: start.id }, 'lease lost to another worker: leaving the item to it');
+        return;
+      }
+      await lease.update((d) => ({ ...d, status: 'done', leaseOwner: null, leaseExpiresAt: 0, docsTotal: Math.max(d.docsTotal, itemDone) }), true);
+      if (!lease.lost) {
+        this.result.itemsCompleted++;
+        this.o.log.info({ item: start.id, docs: itemDone }, 'work item done');
+      }
+    } catch (err) {
+      // Free the lease now (the cursor stays), so another attempt need not wait for it to expire.
+      await lease.update((d) => ({ ...d, leaseOwner: null, leaseExpiresAt: 0 })).catch(() => undefined);
+      throw err;
+    } finally {
+      lease.stop();
+    }
+  }
+}
+
+/**
+ * This worker's hold on one item: renews the lease on a timer and applies checkpoints, one write
+ * at a time (each carries the previous version); a 409 means the lease went to someone else.
+ */
+class LeaseHolder {
+  lost = false;
+  private chain: Promise<void> = Promise.resolve();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly store: LeaseStore,
+    private current: Versioned<WorkItem>,
+    private readonly leaseMs: number,
+    private readonly log: Logger,
+  ) {
+    this.timer = setInterval(() => void this.update((d) => d).catch(() => undefined), Math.max(100, Math.floor(leaseMs / 3)));
+    this.timer.unref();
+  }
+
+  update(mutate: (d: WorkItem) => WorkItem, refresh = false): Promise<void> {
+    this.chain = this.chain.then(async () => {
+      if (this.lost) return;
+      const changed = mutate({ ...this.current.doc });
+      const doc = changed.status === 'done' || changed.leaseExpiresAt === 0 ? { ...changed, updatedAt: Date.now() } : { ...changed, leaseExpiresAt: Date.now() + this.leaseMs, updatedAt: Date.now() };
+      try {
+        const next = await this.store.update(this.current, doc, refresh);
+        if (next) this.current = next;
+        else this.lost = true;
+      } catch (err) {
+        this.log.warn({ item: this.current.id, err }, 'lease update failed: giving the item up');
+        this.lost = true;
+      }
+    });
+    return this.chain;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}

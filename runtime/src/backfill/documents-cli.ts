@@ -1,0 +1,197 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { Command, Option } from 'commander';
+import { ConfigError, exitWithError } from '../core/errors';
+import { createLogger } from '../core/logging';
+import { parseAllowlist } from './allowlist';
+import { addClusterOptions, clusterSettings, loadConfig, makeClient, parseBytes, parsePositiveInt } from './cluster-options';
+import { DocumentWorker } from './document-worker';
+import { DEFAULT_WORKING_STATE_INDEX, LeaseStore } from './lease-store';
+import { ProgressReporter } from './progress';
+import { planSourceIndices } from './source-reader';
+import { diffHashes, hashIndex, IndexDiff, isClean } from './verify';
+import { summarize, WorkItem } from './work-items';
+
+function parseDurationMs(name: string) {
+  return (value: string): number => {
+    const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
+    if (!m) throw new ConfigError(`${name} must be a duration such as 500ms, 30s or 5m (got "${value}")`);
+    const mult = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
+    return Math.round(Number(m[1]) * mult);
+  };
+}
+
+const workingStateOption = () =>
+  new Option('--working-state-index <name>', 'index on the target that holds work items and leases').env('BACKFILL_WORKING_STATE_INDEX').default(DEFAULT_WORKING_STATE_INDEX);
+const progressOption = () => new Option('--progress <mode>', 'bar, json (a line every 5 s) or none; default: bar on a terminal, else json').choices(['bar', 'json', 'none']).env('BACKFILL_PROGRESS');
+
+function isLoopback(url: string): boolean {
+  return /^(localhost|127\.|\[::1\]|::1)/.test(new URL(url).hostname);
+}
+
+async function runWorkers(opts: Record<string, any>): Promise<void> {
+  const yaml = loadConfig(opts);
+  const sourceSettings = clusterSettings(opts, 'source', yaml);
+  const targetSettings = clusterSettings(opts, 'target', yaml);
+  const compress = opts.compress === 'on' || (opts.compress === 'auto' && !isLoopback(targetSettings.endpoint));
+  const source = makeClient(sourceSettings, 4);
+  const target = makeClient(targetSettings, opts.maxInFlight + 2);
+  const workerId = opts.workerId ?? `${hostname()}-${process.pid}`;
+  const log = createLogger({ name: 'document-backfill' }).child({ workerId });
+  const progress = new ProgressReporter(opts.progress ?? (process.stderr.isTTY ? 'bar' : 'json'));
+  const worker = new DocumentWorker({
+    source,
+    target,
+    store: new LeaseStore(target, opts.workingStateIndex),
+    workerId,
+    indexAllowlist: parseAllowlist(opts.indexAllowlist ?? yaml?.metadata_migration?.index_allowlist, '--index-allowlist'),
+    leaseMs: opts.leaseDuration,
+    pageSize: opts.pageSize,
+    pagesInFlight: opts.pagesInFlight,
+    pollMs: Math.min(5000, Math.max(200, Math.floor(opts.leaseDuration / 4))),
+    writer: { maxBulkBytes: opts.maxBulkBytes, maxInFlight: opts.maxInFlight, compress, failedDocumentsFile: opts.failedDocumentsFile },
+    disableRefreshAndReplicas: Boolean(opts.disableRefreshAndReplicas),
+    log,
+    onProgress: (p) => progress.update(p.done, p.total),
+  });
+  const started = Date.now();
+  try {
+    const result = await worker.run();
+    progress.stop();
+    const summary = { workerId, ...result, seconds: (Date.now() - started) / 1000, failedDocumentsFile: result.docsFailed > 0 ? opts.failedDocumentsFile : undefined };
+    if (opts.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+    else {
+      process.stdout.write(`no work left: this worker completed ${result.itemsCompleted} work items, wrote ${result.docsWritten} documents in ${summary.seconds.toFixed(1)} s\n`);
+      if (result.docsFailed > 0) process.stdout.write(`${result.docsFailed} documents were rejected by the target: see ${opts.failedDocumentsFile}\n`);
+    }
+  } finally {
+    progress.stop();
+    await Promise.all([source.close(), target.close()]);
+  }
+}
+
+async function showStatus(opts: Record<string, any>): Promise<void> {
+  const target = makeClient(clusterSettings(opts, 'target', loadConfig(opts)), 2);
+  try {
+    const store = new LeaseStore(target, opts.workingStateIndex);
+    if (!(await store.exists())) throw new ConfigError(`the target has no working-state index ${opts.workingStateIndex}: no backfill has started (or pass the --working-state-index it used)`);
+    const items = (await store.all<WorkItem | { kind: string }>()).map((v) => v.doc).filter((d): d is WorkItem => d.kind === 'item');
+    const s = summarize(items, Date.now());
+    if (opts.json) {
+      process.stdout.write(`${JSON.stringify({ ...s, items: opts.items ? items : s.items })}\n`);
+      return;
+    }
+    process.stdout.write(`work items: ${s.items} (done ${s.done}, leased ${s.leased}, left ${s.left})\ndocuments: ${s.docsDone} of about ${s.docsTotal}${s.failedDocs ? `, ${s.failedDocs} rejected by the target` : ''}\n`);
+  } finally {
+    await target.close();
+  }
+}
+
+function readFailedIds(file: string | undefined): Set<string> {
+  const ids = new Set<string>();
+  if (!file) return ids;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read --failed-documents-file ${file}: ${(err as NodeJS.ErrnoException).code}`);
+  }
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    const d = JSON.parse(line) as { index: string; id: string };
+    ids.add(`${d.index}\u0000${d.id}`);
+  }
+  return ids;
+}
+
+async function verify(opts: Record<string, any>): Promise<number> {
+  const yaml = loadConfig(opts);
+  const source = makeClient(clusterSettings(opts, 'source', yaml), 2);
+  const target = makeClient(clusterSettings(opts, 'target', yaml), 2);
+  try {
+    const known = readFailedIds(opts.failedDocumentsFile);
+    const indices = Object.keys(await planSourceIndices(source, parseAllowlist(opts.indexAllowlist ?? yaml?.metadata_migration?.index_allowlist, '--index-allowlist')));
+    const diffs: IndexDiff[] = [];
+    for (const index of indices) {
+      const exists = await target.request({ method: 'HEAD', path: `/${encodeURIComponent(index)}` });
+      await target.request({ method: 'POST', path: `/${encodeURIComponent(index)}/_refresh` });
+      const [s, t] = await Promise.all([hashIndex(source, index), exists.statusCode === 200 ? hashIndex(target, index) : Promise.resolve(new Map<string, string>())]);
+      diffs.push(diffHashes(index, s, t, known));
+    }
+    const allowKnown = known.size > 0;
+    const bad = diffs.filter((d) => !isClean(d, allowKnown));
+    const limit = opts.maxIds as number;
+    if (opts.json) {
+      const cut = (ids: string[]) => ids.slice(0, limit);
+      process.stdout.write(`${JSON.stringify({ ok: bad.length === 0, indices: diffs.map((d) => ({ ...d, missingOnTarget: cut(d.missingOnTarget), extraOnTarget: cut(d.extraOnTarget), different: cut(d.different), missingCount: d.missingOnTarget.length, extraCount: d.extraOnTarget.length, differentCount: d.different.length })) })}\n`);
+    } else {
+      const rows = diffs.map((d) => [d.index, String(d.sourceCount), String(d.targetCount), String(d.missingOnTarget.length), String(d.extraOnTarget.length), String(d.different.length), String(d.knownFailed), isClean(d, allowKnown) ? 'ok' : 'DIFFERENT']);
+      process.stdout.write(table(['index', 'source docs', 'target docs', 'missing', 'extra', 'changed', 'known failed', 'result'], rows));
+      for (const d of bad) {
+        for (const [what, ids] of [['missing on target', d.missingOnTarget], ['only on target', d.extraOnTarget], ['different content', d.different]] as const) {
+          if (ids.length) process.stdout.write(`${d.index}: ${what}: ${ids.slice(0, limit).join(', ')}${ids.length > limit ? ` (and ${ids.length - limit} more)` : ''}\n`);
+        }
+      }
+      process.stdout.write(bad.length === 0 ? 'verify: the target holds the same documents as the source\n' : `verify: ${bad.length} of ${diffs.length} indices differ\n`);
+    }
+    return bad.length === 0 ? 0 : 1;
+  } finally {
+    await Promise.all([source.close(), target.close()]);
+  }
+}
+
+export function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n') + '\n';
+}
+
+export function buildProgram(): Command {
+  const program = new Command('document-backfill').description('Copy every document of the source indices to the target, in parallel resumable workers, and verify the result').showHelpAfterError();
+  addClusterOptions(
+    program
+      .command('run')
+      .description('work until no work item is left (run several at once: they share the work through leases on the target)')
+      .addOption(new Option('--index-allowlist <names...>', 'indices to copy: exact names or regex:PATTERN (default: all but system indices)').env('BACKFILL_INDEX_ALLOWLIST'))
+      .addOption(workingStateOption())
+      .addOption(new Option('--worker-id <id>', 'this worker in leases and logs (default: host-pid)').env('BACKFILL_WORKER_ID'))
+      .addOption(new Option('--lease-duration <duration>', 'how long a silent worker keeps its work item').env('BACKFILL_LEASE_DURATION').default(300_000, '5m').argParser(parseDurationMs('--lease-duration')))
+      .addOption(new Option('--page-size <docs>', 'documents read per source request').env('BACKFILL_PAGE_SIZE').default(5000).argParser(parsePositiveInt('--page-size')))
+      .addOption(new Option('--pages-in-flight <n>', 'pages being written at once per worker').env('BACKFILL_PAGES_IN_FLIGHT').default(3).argParser(parsePositiveInt('--pages-in-flight')))
+      .addOption(new Option('--max-bulk-bytes <size>', 'size of one _bulk request').env('BACKFILL_MAX_BULK_BYTES').default(10 * 1024 * 1024, '10mb').argParser(parseBytes('--max-bulk-bytes')))
+      .addOption(new Option('--max-in-flight <n>', '_bulk requests in flight per worker').env('BACKFILL_MAX_IN_FLIGHT').default(4).argParser(parsePositiveInt('--max-in-flight')))
+      .addOption(new Option('--compress <when>', 'gzip _bulk bodies: auto is on unless the target is on loopback').choices(['auto', 'on', 'off']).env('BACKFILL_COMPRESS').default('auto'))
+      .addOption(new Option('--failed-documents-file <file>', 'JSON lines of documents the target rejected, with the reason').env('BACKFILL_FAILED_DOCUMENTS_FILE').default('failed-documents.jsonl'))
+      .addOption(new Option('--disable-refresh-and-replicas', 'during the load, replicas 0 and refresh off on the target indices; restored when all is done').env('BACKFILL_DISABLE_REFRESH_AND_REPLICAS'))
+      .addOption(progressOption())
+      .option('--json', 'print the summary as JSON'),
+  ).action(async (opts) => runWorkers(opts));
+  addClusterOptions(
+    program
+      .command('status')
+      .description('work items done, leased and left')
+      .addOption(workingStateOption())
+      .option('--items', 'with --json: every work item')
+      .option('--json', 'print as JSON'),
+    ['target'],
+  ).action(async (opts) => showStatus(opts));
+  addClusterOptions(
+    program
+      .command('verify')
+      .description('compare document counts and a content hash per document between source and target; exit 1 when any differ')
+      .addOption(new Option('--index-allowlist <names...>', 'indices to verify (default: all but system indices)').env('BACKFILL_INDEX_ALLOWLIST'))
+      .addOption(new Option('--failed-documents-file <file>', 'documents listed here (rejected by the target) are reported but do not fail the verify'))
+      .addOption(new Option('--max-ids <n>', 'ids to print per index and kind').default(20).argParser(parsePositiveInt('--max-ids')))
+      .option('--json', 'print as JSON'),
+  ).action(async (opts) => {
+    process.exitCode = await verify(opts);
+  });
+  return program;
+}
+
+if (require.main === module) {
+  buildProgram()
+    .parseAsync(process.argv)
+    .catch((err) => exitWithError(err));
+}

@@ -1,0 +1,51 @@
+import { createHash } from 'node:crypto';
+import { ClusterClient, ClusterRequestError } from '../core/cluster-client';
+import { canonicalJson, parseSearchResponse } from './json-raw';
+
+/** A document's content hash: key order, whitespace and escapes do not count; every digit does. */
+export function sourceHash(rawSource: string): string {
+  return createHash('sha1').update(canonicalJson(rawSource)).digest('base64').slice(0, 22);
+}
+
+export interface IndexDiff {
+  index: string;
+  sourceCount: number;
+  targetCount: number;
+  missingOnTarget: string[];
+  extraOnTarget: string[];
+  different: string[];
+  /** Differences whose ids the failed-documents file explains. */
+  knownFailed: number;
+}
+
+/** id -> hash for the whole index, read in `_id` order with search_after. */
+export async function hashIndex(client: ClusterClient, index: string, pageSize = 5000): Promise<Map<string, string>> {
+  const hashes = new Map<string, string>();
+  let after: string | undefined;
+  for (;;) {
+    const req = { method: 'POST', path: `/${encodeURIComponent(index)}/_search`, body: { size: pageSize, sort: [{ _id: { order: 'asc', unmapped_type: 'keyword' } }], track_total_hits: false, ...(after === undefined ? {} : { search_after: [after] }) } };
+    const res = await client.request(req);
+    if (res.statusCode !== 200) throw new ClusterRequestError(req, res);
+    const { hits } = parseSearchResponse(res.body.toString('utf8'));
+    for (const h of hits) hashes.set(h.id, sourceHash(h.source));
+    if (hits.length < pageSize) return hashes;
+    after = hits[hits.length - 1].id;
+  }
+}
+
+export function diffHashes(index: string, source: Map<string, string>, target: Map<string, string>, knownFailed: Set<string>): IndexDiff {
+  const d: IndexDiff = { index, sourceCount: source.size, targetCount: target.size, missingOnTarget: [], extraOnTarget: [], different: [], knownFailed: 0 };
+  for (const [id, h] of source) {
+    const t = target.get(id);
+    if (t === undefined) d.missingOnTarget.push(id);
+    else if (t !== h) d.different.push(id);
+  }
+  for (const id of target.keys()) if (!source.has(id)) d.extraOnTarget.push(id);
+  d.knownFailed = [...d.missingOnTarget, ...d.different].filter((id) => knownFailed.has(`${index}\u0000${id}`)).length;
+  return d;
+}
+
+export function isClean(d: IndexDiff, allowKnownFailed: boolean): boolean {
+  const problems = d.missingOnTarget.length + d.different.length + d.extraOnTarget.length - (allowKnownFailed ? d.knownFailed : 0);
+  return problems === 0;
+}
