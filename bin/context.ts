@@ -159,7 +159,7 @@ function readCluster(r: Reader, key: string, raw: unknown): ClusterConfig {
 }
 
 function readNetwork(r: Reader, ctx: ContextReader, region: string): NetworkConfig {
-  const vpcId = r.string('vpcId', ctx('vpcId'), { pattern: /^vpc-[0-9a-f]+$/, hint: 'a VPC id such as vpc-0abc123' });
+  const vpcId = r.string('vpcId', ctx('vpcId'), { pattern: /^vpc-([0-9a-f]{8}|[0-9a-f]{17})$/, hint: 'a VPC id such as vpc-0a1b2c3d4e5f60718' });
   if (vpcId) {
     const subnetIds = r.stringList('vpcSubnetIds', ctx('vpcSubnetIds'));
     const azs = r.stringList('vpcSubnetAZs', ctx('vpcSubnetAZs'));
@@ -167,7 +167,7 @@ function readNetwork(r: Reader, ctx: ContextReader, region: string): NetworkConf
       r.fail('vpcSubnetIds', 'required with vpcId: the 2 or 3 private subnets (in distinct AZs) for MSK and the services');
       return { kind: 'imported', vpcId, subnets: [] };
     }
-    for (const [i, s] of subnetIds.entries()) if (!/^subnet-[0-9a-f]+$/.test(s)) r.fail(`vpcSubnetIds[${i}]`, `expected a subnet id such as subnet-0abc123 (got "${s}")`);
+    for (const [i, s] of subnetIds.entries()) if (!/^subnet-([0-9a-f]{8}|[0-9a-f]{17})$/.test(s)) r.fail(`vpcSubnetIds[${i}]`, `expected a subnet id such as subnet-0a1b2c3d4e5f60718 (got "${s}")`);
     if (subnetIds.length < 2 || subnetIds.length > 3) {
       r.fail('vpcSubnetIds', `MSK needs 2 or 3 subnets, one in each of distinct Availability Zones (got ${subnetIds.length})`);
     }

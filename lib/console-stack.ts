@@ -72,7 +72,7 @@ export class ConsoleStack extends Stack {
       command: ['migration-console'],
       environment: {
         ...metricsEnvironment(config),
-        MIGRATION_SERVICES_YAML_PARAMETER: this.servicesYamlParameter.parameterName,
+        MIGRATION_SERVICES_YAML_PARAMETER: parameterName(config.stage, config.deployId, PARAM_SERVICES_YAML),
         MIGRATION_SERVICES_YAML_HASH: this.servicesYamlHash,
         MIGRATION_ARTIFACTS_BUCKET: props.artifactsBucket.bucketName,
       },

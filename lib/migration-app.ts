@@ -63,7 +63,7 @@ export function buildMigrationStacks(app: App, config: MigrationConfig, repoRoot
   });
   // Brokers are read from SSM at deploy time: the infra stack must be there first.
   const after = <T extends Stack>(s: T): T => {
-    s.addDependency(infra);
+    s.addStackDependency(infra);
     return s;
   };
   const stacks: MigrationStacks = { network, infra };

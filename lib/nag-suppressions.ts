@@ -55,7 +55,7 @@ export function applyNagSuppressions(stacks: MigrationStacks): void {
         {
           id: 'AwsSolutions-IAM5',
           reason: 'Read and write of objects in the deployment\'s own artifacts bucket (tuples, reports); S3 object actions need the /* resource.',
-          appliesTo: ['Action::s3:Abort*', 'Action::s3:DeleteObject*', 'Action::s3:GetBucket*', 'Action::s3:GetObject*', 'Action::s3:List*', re('^Resource::<Artifacts[0-9A-F]+\\.Arn>/\\*$')],
+          appliesTo: ['Action::s3:Abort*', 'Action::s3:DeleteObject*', 'Action::s3:GetBucket*', 'Action::s3:GetObject*', 'Action::s3:List*', re('^Resource::(<Artifacts[0-9A-F]+\\.Arn>|OSMigrations-[A-Za-z0-9]+-[a-z0-9-]+-MigrationInfra:ExportsOutputFnGetAttArtifacts[0-9A-F]+Arn[0-9A-F]+)/\\*$')],
         },
       ],
       true,

@@ -1,0 +1,32 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { App, Aspects } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { readMigrationContext } from '../../bin/context';
+import { buildMigrationStacks, MigrationStacks } from '../../lib/migration-app';
+import { applyNagSuppressions } from '../../lib/nag-suppressions';
+
+export const repoRoot = path.resolve(__dirname, '..', '..');
+
+/** The example context of cdk.json, which `cdk synth` uses offline. */
+export function exampleContext(): Record<string, unknown> {
+  return JSON.parse(readFileSync(path.join(repoRoot, 'cdk.json'), 'utf8')).context;
+}
+
+export interface Built {
+  app: App;
+  stacks: MigrationStacks;
+}
+
+/** Builds the app as bin/app.ts does; the proxy tarball is not built (bundling skipped) unless asked. */
+export function buildApp(overrides: Record<string, unknown> = {}, opts: { nag?: boolean; bundle?: boolean; outdir?: string } = {}): Built {
+  const context = { ...exampleContext(), ...overrides, ...(opts.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }) };
+  const app = new App({ context, outdir: opts.outdir });
+  const config = readMigrationContext((k) => app.node.tryGetContext(k));
+  const stacks = buildMigrationStacks(app, config, repoRoot);
+  if (opts.nag) {
+    applyNagSuppressions(stacks);
+    Aspects.of(app).add(new AwsSolutionsChecks());
+  }
+  return { app, stacks };
+}
