@@ -1,0 +1,130 @@
+#!/usr/bin/env node
+import { Command, Option } from 'commander';
+import { exitWithError } from '../core/errors';
+import { createKafka } from '../core/kafka-client';
+import { createLogger } from '../core/logging';
+import { createSigner } from '../core/sigv4';
+import { CliOptions, resolveConfig } from './config';
+import { replayLines } from './file-source';
+import { KafkaSource } from './kafka-source';
+import { ReplayerMetrics } from './metrics';
+import { TrafficReplayer } from './replayer';
+import { TupleWriter } from './tuple-writer';
+
+const ENV_PREFIX = 'TRAFFIC_REPLAYER_';
+
+/** Every long flag also reads TRAFFIC_REPLAYER_<FLAG> (e.g. TRAFFIC_REPLAYER_TARGET_URI). */
+function opt(flags: string, description: string, defaultValue?: string): Option {
+  const option = new Option(flags, description);
+  const long = /--([a-z0-9-]+)/.exec(flags)![1];
+  option.env(ENV_PREFIX + long.replace(/-/g, '_').toUpperCase());
+  if (defaultValue !== undefined) option.default(defaultValue);
+  return option;
+}
+
+function program(): Command {
+  return new Command('traffic-replayer')
+    .description('Replays captured traffic (TrafficStream records from Kafka or a file) on the target cluster with its original timing, and writes source-vs-target tuples.')
+    .addOption(opt('--target-uri <uri>', 'target cluster endpoint, e.g. https://target:9200'))
+    .addOption(opt('-i, --input <file>', 'read base64 TrafficStream lines from FILE (- for stdin) instead of Kafka'))
+    .addOption(opt('--kafka-traffic-brokers <list>', 'Kafka bootstrap servers host:port[,host:port]'))
+    .addOption(opt('--kafka-traffic-topic <topic>', 'topic holding the captured traffic', 'logging-traffic-topic'))
+    .addOption(opt('--kafka-traffic-group-id <id>', 'consumer group (replayers in one group share the partitions)', 'logging-group-default'))
+    .addOption(opt('--kafka-traffic-client-id <id>', 'Kafka client id', 'traffic-replayer'))
+    .addOption(opt('--kafka-traffic-enable-msk-auth', 'MSK IAM auth (SASL/OAUTHBEARER over TLS; region from AWS_REGION)'))
+    .addOption(opt('--kafka-traffic-auth-type <type>', 'none | msk-iam | scram-sha-512 | ssl'))
+    .addOption(opt('--kafka-traffic-username <user>', 'SCRAM user'))
+    .addOption(opt('--kafka-traffic-password <password>', 'SCRAM password'))
+    .addOption(opt('--kafka-traffic-plaintext', 'no TLS to Kafka even with SASL (local brokers)'))
+    .addOption(opt('--speedup-factor <n>', 'replay this many times faster than captured', '1'))
+    .addOption(opt('--target-username <user>', 'basic auth to the target (replaces the captured Authorization)'))
+    .addOption(opt('--target-password <password>', 'basic auth password'))
+    .addOption(opt('--sigv4-auth-header-service-region <service,region>', 'sign each request with SigV4, e.g. es,us-east-1 (aoss for Serverless)'))
+    .addOption(opt('--remove-auth-header', 'drop the captured Authorization header'))
+    .addOption(opt('--insecure', 'accept any TLS certificate from the target'))
+    .addOption(opt('--transformer-config <json>', 'request transforms, a JSON list: [{"TypeRemoval":{}},{"IndexRename":{"rules":[{"from":"a","to":"b"}]}},{"JsTransform":{"file":"t.js"}}]'))
+    .addOption(opt('--transformer-config-file <file>', 'the same, from a file'))
+    .addOption(opt('--user-agent <suffix>', 'appended to each request\'s User-Agent'))
+    .addOption(opt('--max-concurrent-requests <n>', 'requests in flight to the target at most', '1024'))
+    .addOption(opt('--max-pending-requests <n>', 'look-ahead window: requests read but not finished at most', '10000'))
+    .addOption(opt('--packet-timeout-seconds <s>', 'a source connection idle this long is closed', '70'))
+    .addOption(opt('--max-retries <n>', 'retries on 429/5xx and retryable _bulk items', '4'))
+    .addOption(opt('--target-down-retry-seconds <s>', 'how long a request keeps retrying while the target is unreachable', '600'))
+    .addOption(opt('--tuple-dir <dir>', 'where tuples go (rotated gzip JSON lines)', './tuples'))
+    .addOption(opt('--tuple-file-max-mb <n>', 'start a new tuple file after this size', '64'))
+    .addOption(opt('--metrics-port <port>', 'serve Prometheus metrics on :PORT/metrics'))
+    .addOption(opt('--summary-interval-seconds <s>', 'how often a summary is logged', '5'))
+    .addOption(opt('--shutdown-grace-seconds <s>', 'on SIGTERM, how long in-flight requests may finish', '10'))
+    .showHelpAfterError()
+    .exitOverride((err) => {
+      process.exit(err.exitCode === 0 ? 0 : 2);
+    });
+}
+
+async function main(): Promise<void> {
+  const cmd = program().parse(process.argv);
+  const config = resolveConfig(cmd.opts<CliOptions>());
+  const logger = createLogger({ name: 'traffic-replayer' });
+  const metrics = new ReplayerMetrics();
+  const tupleWriter = new TupleWriter({ dir: config.tupleDir, maxFileBytes: config.tupleFileMaxBytes });
+  const sign = config.sigv4 ? createSigner(config.sigv4) : undefined;
+  const replayer = new TrafficReplayer({
+    ...config,
+    sign,
+    tupleWriter,
+    metrics,
+    logger,
+    onFatal: (err) => {
+      // Without durable tuples nothing may be committed: stop here and let a restart resume.
+      logger.fatal({ err: err.message }, 'cannot write tuples; exiting without committing');
+      process.exit(1);
+    },
+  });
+  const metricsServer = config.metricsPort !== undefined ? await metrics.serve(config.metricsPort) : undefined;
+  const summaryTimer = setInterval(() => logger.info({ summary: replayer.summary.snapshot({ pending: replayer.pending }) }, 'replay summary'), config.summaryIntervalMs);
+  const expiryTimer = setInterval(() => replayer.expireIdle(!replayer.hasRoom()), 1000);
+  logger.info({ target: config.target.origin, input: config.input ?? `kafka:${config.kafka?.topic}`, speedup: config.speedupFactor }, 'replayer starting');
+
+  let stopping = false;
+  const finish = async (code: number) => {
+    clearInterval(summaryTimer);
+    clearInterval(expiryTimer);
+    await tupleWriter.close();
+    await replayer.close();
+    metricsServer?.close();
+    process.stdout.write(`${JSON.stringify(replayer.summary.snapshot({ pending: replayer.pending }))}\n`);
+    logger.flush?.();
+    process.exit(code);
+  };
+
+  if (config.kafka) {
+    const kafka = createKafka({ ...config.kafka, logger });
+    const source = new KafkaSource({ kafka, topic: config.kafka.topic, groupId: config.kafka.groupId, replayer, metrics, logger });
+    const onSignal = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, 'stopping: finishing in-flight requests, committing finished offsets');
+      source.stop(config.shutdownGraceMs).then(() => finish(0), (err) => {
+        logger.error({ err: (err as Error).message }, 'error while stopping');
+        void finish(1);
+      });
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+    await source.start();
+  } else {
+    const onSignal = () => {
+      if (stopping) return;
+      stopping = true;
+      replayer.drain(config.shutdownGraceMs).then(() => finish(0), () => finish(1));
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+    await replayLines(config.input!, replayer, () => stopping);
+    if (stopping) return;
+    await replayer.drain();
+    await finish(0);
+  }
+}
+
+main().catch(exitWithError);

@@ -1,0 +1,38 @@
+import { createServer, Server } from 'node:http';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** The replayer's Prometheus metrics (counters are cheap: safe on the hot path). */
+export class ReplayerMetrics {
+  readonly registry = new Registry();
+  readonly requests = new Counter({ name: 'replayer_requests_total', help: 'Requests replayed, by outcome', labelNames: ['outcome'] as const, registers: [this.registry] });
+  readonly statusMatch = new Counter({ name: 'replayer_status_comparisons_total', help: 'Source vs target status codes', labelNames: ['result'] as const, registers: [this.registry] });
+  readonly retries = new Counter({ name: 'replayer_retries_total', help: 'Attempts after the first', registers: [this.registry] });
+  readonly errors = new Counter({ name: 'replayer_errors_total', help: 'Errors by kind', labelNames: ['kind'] as const, registers: [this.registry] });
+  readonly records = new Counter({ name: 'replayer_records_total', help: 'TrafficStream records read', registers: [this.registry] });
+  readonly pending = new Gauge({ name: 'replayer_pending_requests', help: 'Requests read but without a durable tuple yet', registers: [this.registry] });
+  readonly lag = new Gauge({ name: 'replayer_kafka_lag', help: 'Records between the last read offset and the partition end', labelNames: ['topic', 'partition'] as const, registers: [this.registry] });
+  readonly targetLatency = new Histogram({
+    name: 'replayer_target_latency_seconds',
+    help: 'Target response time per request (last attempt)',
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
+  /** Serves /metrics on the given port (0 = any); resolves with the server. */
+  serve(port: number, host = '0.0.0.0'): Promise<Server> {
+    const server = createServer((req, res) => {
+      if (req.url !== '/metrics') {
+        res.writeHead(404).end();
+        return;
+      }
+      this.registry.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': this.registry.contentType }).end(text),
+        (err) => res.writeHead(500).end(String(err)),
+      );
+    });
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => resolve(server));
+    });
+  }
+}

@@ -1,0 +1,65 @@
+import { decodedBody, encodeBody, Header, headerValue, HttpRequest, removeHeader, setHeader } from './http-message';
+import type { RequestTransform } from './transforms/request';
+
+export type TargetAuth =
+  | { type: 'passthrough' }
+  | { type: 'remove' }
+  | { type: 'basic'; header: string }
+  /** Signed at send time, anew for each attempt. */
+  | { type: 'sigv4' };
+
+export interface PrepareOptions {
+  target: URL;
+  auth: TargetAuth;
+  /** Appended to the client's User-Agent. */
+  userAgent?: string;
+  transforms: RequestTransform[];
+}
+
+/** A request ready for the target: what is sent, and (for the tuple) its headers in order. */
+export interface PreparedRequest {
+  method: string;
+  path: string;
+  headers: Header[];
+  body: Buffer;
+}
+
+/** Hop-by-hop headers belong to the source connection, not to the request. */
+const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'expect', 'content-length'];
+
+/** Applies the configured transforms, then the target's host, auth and user agent. */
+export function prepareRequest(source: HttpRequest, opts: PrepareOptions): PreparedRequest {
+  let method = source.method;
+  let uri = source.uri;
+  let headers: Header[] = source.headers.map(([k, v]) => [k, v]);
+  let body = source.body;
+  if (opts.transforms.length) {
+    let req = { method, uri, headers, body: decodedBody(headers, body), bodyChanged: false };
+    for (const t of opts.transforms) req = { bodyChanged: false, ...t(req) } as typeof req;
+    method = req.method;
+    uri = req.uri;
+    headers = req.headers;
+    if (req.bodyChanged || req.body !== body) body = req.bodyChanged ? encodeBody(headers, req.body) : body;
+  }
+  for (const h of HOP_BY_HOP) removeHeader(headers, h);
+  setHeader(headers, 'Host', opts.target.host);
+  if (opts.auth.type === 'remove' || opts.auth.type === 'sigv4') removeHeader(headers, 'authorization');
+  else if (opts.auth.type === 'basic') setHeader(headers, 'Authorization', opts.auth.header);
+  if (opts.userAgent) {
+    const ua = headerValue(headers, 'user-agent');
+    setHeader(headers, 'User-Agent', ua ? `${ua} ${opts.userAgent}` : opts.userAgent);
+  }
+  if (body.length || method === 'POST' || method === 'PUT') headers.push(['content-length', String(body.length)]);
+  const basePath = opts.target.pathname.replace(/\/$/, '');
+  return { method, path: basePath + (uri.startsWith('/') ? uri : `/${uri}`), headers, body };
+}
+
+/** undici wants one value per header name; duplicates are joined as HTTP allows. */
+export function headerObject(headers: Header[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of headers) {
+    const key = k.toLowerCase();
+    out[key] = out[key] === undefined ? v : `${out[key]}, ${v}`;
+  }
+  return out;
+}

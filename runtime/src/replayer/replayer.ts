@@ -1,0 +1,304 @@
+import type { Logger } from '../core/logging';
+import type { TrafficStream } from '../core/traffic-stream';
+import { HttpRequest, HttpResponse, parseRequest, parseResponse } from './http-message';
+import type { ReplayerMetrics } from './metrics';
+import { PreparedRequest, prepareRequest, TargetAuth } from './prepare';
+import { CapturedRequest, Reassembler, ReassemblyListener, RecordRef } from './reassembler';
+import { Semaphore, SendOptions, sendWithRetries, TargetAttempt, TargetSession } from './sender';
+import { ReplaySummary } from './summary';
+import type { RequestTransform } from './transforms/request';
+import { attemptMessage, preparedMessage, requestMessage, responseMessage, Tuple } from './tuple';
+import type { TupleWriter } from './tuple-writer';
+
+export interface ReplayerOptions {
+  target: URL;
+  auth: TargetAuth;
+  sign?: SendOptions['sign'];
+  userAgent?: string;
+  transforms: RequestTransform[];
+  /** Source time runs this many times faster on the target. @default 1 */
+  speedupFactor: number;
+  maxConcurrentRequests: number;
+  /** The look-ahead window: input waits while this many requests have no durable tuple. */
+  maxPendingRequests: number;
+  packetTimeoutMs: number;
+  maxRetries: number;
+  connectionRetryMs: number;
+  retryBaseMs?: number;
+  insecure?: boolean;
+  /** Per attempt, for headers and for body. @default 60000 */
+  requestTimeoutMs?: number;
+  tupleWriter: TupleWriter;
+  metrics: ReplayerMetrics;
+  logger: Logger;
+  /** Called when tuples can no longer be written: nothing may be committed after this. */
+  onFatal: (err: Error) => void;
+}
+
+interface Work {
+  captured: CapturedRequest;
+  source?: HttpRequest;
+  prepared?: PreparedRequest;
+  /** Why the request was not sent (unparseable, or its transform threw). */
+  error?: string;
+  attempts?: TargetAttempt[];
+  targetDone: boolean;
+  finished: boolean;
+}
+
+/**
+ * The replay engine: records in, requests out to the target at their time-shifted moment, one
+ * target connection per source connection, tuples written, and each record's holds released only
+ * once its requests' tuples are durable.
+ */
+export class TrafficReplayer implements ReassemblyListener {
+  readonly summary = new ReplaySummary();
+  private readonly reassembler = new Reassembler(this);
+  private readonly sessions = new Map<string, TargetSession>();
+  private readonly semaphore: Semaphore;
+  private readonly work = new WeakMap<CapturedRequest, Work>();
+  private readonly sendOptions: SendOptions;
+  private t0?: number;
+  private start?: number;
+  private pendingCount = 0;
+  private roomWaiters: (() => void)[] = [];
+  private drainWaiters: (() => void)[] = [];
+  private failed = false;
+
+  constructor(private readonly opts: ReplayerOptions) {
+    this.semaphore = new Semaphore(opts.maxConcurrentRequests);
+    this.sendOptions = {
+      maxRetries: opts.maxRetries,
+      connectionRetryMs: opts.connectionRetryMs,
+      retryBaseMs: opts.retryBaseMs ?? 100,
+      sign: opts.sign,
+      target: opts.target,
+      onRetry: () => {
+        this.summary.retries++;
+        opts.metrics.retries.inc();
+      },
+    };
+  }
+
+  get pending(): number {
+    return this.pendingCount;
+  }
+
+  get openConnections(): number {
+    return this.reassembler.openConnections;
+  }
+
+  hasRoom(): boolean {
+    return this.pendingCount < this.opts.maxPendingRequests;
+  }
+
+  /** Resolves once the look-ahead window has room again. */
+  waitForRoom(): Promise<void> {
+    if (this.hasRoom()) return Promise.resolve();
+    return new Promise((resolve) => this.roomWaiters.push(resolve));
+  }
+
+  /** One record; its ref is held by each request that takes bytes from it. */
+  addRecord(stream: TrafficStream, ref: RecordRef): void {
+    this.opts.metrics.records.inc();
+    this.reassembler.add(stream, ref, Date.now());
+  }
+
+  /** A record that does not decode: logged and counted, never fatal. */
+  addMalformed(err: unknown, where: string): void {
+    this.summary.malformedRecords++;
+    this.opts.metrics.errors.inc({ kind: 'malformed_record' });
+    this.opts.logger.error({ where, err: (err as Error).message }, 'skipped a record that is not a TrafficStream');
+  }
+
+  expireIdle(backPressured: boolean): void {
+    const now = Date.now();
+    if (backPressured) this.reassembler.touchAll(now);
+    else this.reassembler.expireIdle(this.opts.packetTimeoutMs, now);
+  }
+
+  /** End of input, or the records ahead will be read again (rebalance): close every connection. */
+  endAllConnections(): void {
+    this.reassembler.endAll();
+  }
+
+  /** Resolves when every request read so far has a durable tuple, or after timeoutMs (false). */
+  drain(timeoutMs = Infinity): Promise<boolean> {
+    if (this.pendingCount === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = Number.isFinite(timeoutMs) ? setTimeout(() => resolve(false), timeoutMs) : undefined;
+      this.drainWaiters.push(() => {
+        if (timer) clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.sessions.values()].map((s) => s.destroy()));
+    this.sessions.clear();
+  }
+
+  /** Wall time at which a request captured at sourceTs is due. */
+  private dueAt(sourceTs: number): number {
+    if (this.t0 === undefined || this.start === undefined) {
+      this.t0 = sourceTs;
+      this.start = Date.now();
+    }
+    return this.start + (sourceTs - this.t0) / this.opts.speedupFactor;
+  }
+
+  onRequest(captured: CapturedRequest): void {
+    this.pendingCount++;
+    this.opts.metrics.pending.set(this.pendingCount);
+    const work: Work = { captured, targetDone: false, finished: false };
+    this.work.set(captured, work);
+    try {
+      work.source = parseRequest(captured.bytes);
+    } catch (err) {
+      work.error = `unparseable source request: ${(err as Error).message}`;
+      this.summary.transformErrors++;
+      this.opts.metrics.errors.inc({ kind: 'unparseable_request' });
+    }
+    if (work.source) {
+      try {
+        work.prepared = prepareRequest(work.source, this.opts);
+      } catch (err) {
+        work.error = `transform failed: ${(err as Error).message}`;
+        this.summary.transformErrors++;
+        this.opts.metrics.errors.inc({ kind: 'transform' });
+      }
+    }
+    if (!work.prepared) {
+      work.targetDone = true;
+      this.maybeFinish(work);
+      return;
+    }
+    const prepared = work.prepared;
+    this.session(captured.key).enqueue({
+      at: this.dueAt(captured.firstTs),
+      run: async (client) => {
+        try {
+          work.attempts = await sendWithRetries(client, prepared, this.sendOptions);
+        } catch (err) {
+          work.error = `send failed: ${(err as Error).message}`;
+        }
+        work.targetDone = true;
+        this.maybeFinish(work);
+      },
+    });
+  }
+
+  onSourceResponse(captured: CapturedRequest): void {
+    const work = this.work.get(captured);
+    if (work) this.maybeFinish(work);
+  }
+
+  onConnectionEnd(key: string): void {
+    this.sessions.get(key)?.end();
+  }
+
+  onPartialRequestDropped(): void {
+    this.summary.droppedPartialRequests++;
+    this.opts.metrics.errors.inc({ kind: 'partial_request_dropped' });
+  }
+
+  private session(key: string): TargetSession {
+    let session = this.sessions.get(key);
+    if (!session) {
+      const timeout = this.opts.requestTimeoutMs ?? 60_000;
+      const created = new TargetSession(
+        this.opts.target.origin,
+        this.semaphore,
+        { keepAliveTimeout: 60_000, headersTimeout: timeout, bodyTimeout: timeout, connect: { rejectUnauthorized: !this.opts.insecure, timeout: 10_000 } },
+        () => {
+          if (this.sessions.get(key) === created) this.sessions.delete(key);
+        },
+      );
+      session = created;
+      this.sessions.set(key, session);
+    }
+    return session;
+  }
+
+  private maybeFinish(work: Work): void {
+    if (work.finished || !work.targetDone || !work.captured.sourceDone) return;
+    work.finished = true;
+    const tuple = this.tuple(work);
+    this.opts.tupleWriter.write(tuple).then(
+      () => {
+        for (const r of work.captured.records) r.release();
+        this.done();
+      },
+      (err: Error) => {
+        this.opts.metrics.errors.inc({ kind: 'tuple_write' });
+        if (!this.failed) {
+          this.failed = true;
+          this.opts.onFatal(err);
+        }
+      },
+    );
+  }
+
+  private done(): void {
+    this.pendingCount--;
+    this.opts.metrics.pending.set(this.pendingCount);
+    if (this.roomWaiters.length && this.hasRoom()) {
+      const waiters = this.roomWaiters;
+      this.roomWaiters = [];
+      for (const w of waiters) w();
+    }
+    if (this.pendingCount === 0 && this.drainWaiters.length) {
+      const waiters = this.drainWaiters;
+      this.drainWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  private tuple(work: Work): Tuple {
+    const { captured } = work;
+    let sourceResponse: HttpResponse | undefined;
+    if (captured.sourceResponse?.length) {
+      try {
+        sourceResponse = parseResponse(captured.sourceResponse, work.source?.method);
+      } catch {
+        sourceResponse = undefined;
+      }
+    }
+    const attempts = work.attempts ?? [];
+    const last = attempts[attempts.length - 1];
+    const numErrors = attempts.filter((a) => a.error !== undefined || (a.statusCode ?? 0) >= 500).length;
+    const error = work.error ?? last?.error ?? null;
+    const s = this.summary;
+    s.requests++;
+    if (captured.expired) s.expired++;
+    const sourceMs = captured.sourceResponseTs !== undefined ? captured.sourceResponseTs - captured.lastTs : undefined;
+    s.addLatency(sourceMs, last?.error === undefined ? last?.timeMs : undefined);
+    if (last?.error !== undefined || work.error) {
+      if (!work.error) s.targetErrors++;
+      this.opts.metrics.requests.inc({ outcome: work.error ? 'not_sent' : 'target_error' });
+    } else if (last) {
+      this.opts.metrics.requests.inc({ outcome: 'replayed' });
+      this.opts.metrics.targetLatency.observe(last.timeMs / 1000);
+      if (sourceResponse) {
+        const same = sourceResponse.statusCode === last.statusCode;
+        if (same) s.statusMatched++;
+        else s.statusDiffered++;
+        this.opts.metrics.statusMatch.inc({ result: same ? 'same' : 'different' });
+      }
+    }
+    const t: Tuple = {
+      connectionId: `${captured.connectionId}.${captured.index}`,
+      nodeId: captured.nodeId,
+      sourceRequest: work.source ? requestMessage(work.source) : { body: captured.bytes.toString('base64') },
+      sourceResponse: sourceResponse ? responseMessage(sourceResponse, sourceMs ?? 0) : null,
+      targetRequest: work.prepared ? preparedMessage(work.prepared, work.source?.httpVersion ?? 'HTTP/1.1') : null,
+      targetResponses: attempts.map(attemptMessage),
+      numRequests: attempts.length,
+      numErrors,
+      error,
+    };
+    if (captured.expired) t.expired = true;
+    return t;
+  }
+}

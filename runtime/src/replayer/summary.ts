@@ -1,0 +1,51 @@
+/** Running numbers for the periodic summary: counts, status agreement, latency percentiles. */
+export class ReplaySummary {
+  requests = 0;
+  statusMatched = 0;
+  statusDiffered = 0;
+  targetErrors = 0;
+  transformErrors = 0;
+  retries = 0;
+  malformedRecords = 0;
+  droppedPartialRequests = 0;
+  expired = 0;
+  private sourceMs: number[] = [];
+  private targetMs: number[] = [];
+
+  addLatency(sourceMs: number | undefined, targetMs: number | undefined): void {
+    // A bounded reservoir: the summary needs percentiles, not every sample.
+    if (sourceMs !== undefined) push(this.sourceMs, sourceMs);
+    if (targetMs !== undefined) push(this.targetMs, targetMs);
+  }
+
+  snapshot(extra: Record<string, unknown> = {}): Record<string, unknown> {
+    return {
+      requests: this.requests,
+      statusMatched: this.statusMatched,
+      statusDiffered: this.statusDiffered,
+      targetErrors: this.targetErrors,
+      transformErrors: this.transformErrors,
+      retries: this.retries,
+      malformedRecords: this.malformedRecords,
+      droppedPartialRequests: this.droppedPartialRequests,
+      expired: this.expired,
+      sourceLatencyMs: percentiles(this.sourceMs),
+      targetLatencyMs: percentiles(this.targetMs),
+      ...extra,
+    };
+  }
+}
+
+const RESERVOIR = 4096;
+
+function push(samples: number[], value: number): void {
+  if (samples.length < RESERVOIR) samples.push(value);
+  else samples[Math.floor(Math.random() * RESERVOIR)] = value;
+}
+
+export function percentiles(samples: number[]): { p50: number; p99: number } | null {
+  if (!samples.length) return null;
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] * 10) / 10;
+  return { p50: at(0.5), p99: at(0.99) };
+}
