@@ -9,6 +9,7 @@ import { addClusterOptions, clusterSettings, loadConfig, makeClient, parseBytes,
 import { DocumentWorker } from './document-worker';
 import { DEFAULT_WORKING_STATE_INDEX, LeaseStore } from './lease-store';
 import { ProgressReporter } from './progress';
+import { table } from './table';
 import { planSourceIndices } from './source-reader';
 import { diffHashes, hashIndex, IndexDiff, isClean } from './verify';
 import { summarize, WorkItem } from './work-items';
@@ -139,12 +140,6 @@ async function verify(opts: Record<string, any>): Promise<number> {
   } finally {
     await Promise.all([source.close(), target.close()]);
   }
-}
-
-export function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n') + '\n';
 }
 
 export function buildProgram(): Command {
