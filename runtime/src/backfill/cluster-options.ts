@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { ClusterAuth, ClusterClient } from '../core/cluster-client';
-import { ConfigError } from '../core/errors';
+import { ConfigError, UserError } from '../core/errors';
 import { ClusterYaml, loadServicesYaml, ServicesYaml } from '../core/services-yaml';
 
 type Side = 'source' | 'target';
@@ -82,4 +82,13 @@ export function parseBytes(name: string) {
     const mult = unit.startsWith('k') ? 1024 : unit.startsWith('m') ? 1024 ** 2 : unit.startsWith('g') ? 1024 ** 3 : 1;
     return Math.floor(Number(m[1]) * mult);
   };
+}
+
+/** GET / first, so that a wrong password or host fails with a message about that, before any work. */
+export async function checkAccess(client: ClusterClient, side: 'source' | 'target'): Promise<void> {
+  const res = await client.request({ method: 'GET', path: '/' });
+  if (res.statusCode === 401 || res.statusCode === 403) {
+    throw new UserError('CLUSTER_AUTH', `the ${side} (${client.endpoint.origin}) answered ${res.statusCode} ${res.statusCode === 401 ? 'Unauthorized' : 'Forbidden'}: check --${side}-username/--${side}-password (or the SigV4 region and role)`, 1);
+  }
+  if (res.statusCode !== 200) throw new UserError('CLUSTER_REQUEST', `the ${side} (${client.endpoint.origin}) answered GET / with ${res.statusCode}: is it an Elasticsearch/OpenSearch endpoint?`);
 }

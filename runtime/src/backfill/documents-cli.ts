@@ -5,7 +5,7 @@ import { Command, Option } from 'commander';
 import { ConfigError, exitWithError } from '../core/errors';
 import { createLogger } from '../core/logging';
 import { parseAllowlist } from './allowlist';
-import { addClusterOptions, clusterSettings, loadConfig, makeClient, parseBytes, parsePositiveInt } from './cluster-options';
+import { addClusterOptions, checkAccess, clusterSettings, loadConfig, makeClient, parseBytes, parsePositiveInt } from './cluster-options';
 import { DocumentWorker } from './document-worker';
 import { DEFAULT_WORKING_STATE_INDEX, LeaseStore } from './lease-store';
 import { ProgressReporter } from './progress';
@@ -58,6 +58,8 @@ async function runWorkers(opts: Record<string, any>): Promise<void> {
   });
   const started = Date.now();
   try {
+    await checkAccess(source, 'source');
+    await checkAccess(target, 'target');
     const result = await worker.run();
     progress.stop();
     const summary = { workerId, ...result, seconds: (Date.now() - started) / 1000, failedDocumentsFile: result.docsFailed > 0 ? opts.failedDocumentsFile : undefined };
@@ -112,6 +114,8 @@ async function verify(opts: Record<string, any>): Promise<number> {
   const target = makeClient(clusterSettings(opts, 'target', yaml), 2);
   try {
     const known = readFailedIds(opts.failedDocumentsFile);
+    await checkAccess(source, 'source');
+    await checkAccess(target, 'target');
     const indices = Object.keys(await planSourceIndices(source, parseAllowlist(opts.indexAllowlist ?? yaml?.metadata_migration?.index_allowlist, '--index-allowlist')));
     const diffs: IndexDiff[] = [];
     for (const index of indices) {

@@ -2,7 +2,7 @@
 import { Command, Option } from 'commander';
 import { exitWithError } from '../core/errors';
 import { parseAllowlist } from './allowlist';
-import { addClusterOptions, clusterSettings, loadConfig, makeClient } from './cluster-options';
+import { addClusterOptions, checkAccess, clusterSettings, loadConfig, makeClient } from './cluster-options';
 import { compareIndices } from './compare';
 import { countIssues, formatReport, migrateMetadata, planMetadata } from './metadata-migration';
 import { table } from './table';
@@ -28,7 +28,9 @@ function clients(opts: Record<string, any>) {
 async function metadata(opts: Record<string, any>, dryRun: boolean): Promise<void> {
   const c = clients(opts);
   try {
-    await c.target.detectVersion(); // an unreachable target fails here, before anything is read or written
+    // Both ends are checked before anything is read or written.
+    await checkAccess(c.source, 'source');
+    await checkAccess(c.target, 'target');
     const reports = await migrateMetadata({ ...c, dryRun });
     const issues = countIssues(reports);
     process.stdout.write(opts.json ? `${JSON.stringify({ mode: dryRun ? 'evaluate' : 'migrate', issues, items: reports })}\n` : formatReport(reports, dryRun));
