@@ -17,11 +17,17 @@ const empty = z.union([z.null(), z.strictObject({})]);
 const nonEmpty = z.string().min(1, { message: 'expected a non-empty string' });
 
 const basicAuth = z
-  .strictObject({ username: nonEmpty.optional(), password: nonEmpty.optional(), user_secret_arn: nonEmpty.optional() })
+  .strictObject({
+    username: nonEmpty.optional(),
+    password: nonEmpty.optional(),
+    password_secret_arn: nonEmpty.optional(),
+    user_secret_arn: nonEmpty.optional(),
+  })
   .superRefine((v, ctx) => {
-    const plain = v.username !== undefined || v.password !== undefined;
-    if (plain && v.user_secret_arn) ctx.addIssue({ code: 'custom', message: 'expected username + password, or user_secret_arn, not both' });
-    else if (!v.user_secret_arn && (!v.username || !v.password)) ctx.addIssue({ code: 'custom', message: 'expected username and password, or user_secret_arn' });
+    // Three forms: username + password, username + password_secret_arn, or user_secret_arn alone.
+    const forms = [v.password !== undefined, v.password_secret_arn !== undefined, v.user_secret_arn !== undefined].filter(Boolean).length;
+    const message = 'expected username + password, username + password_secret_arn, or user_secret_arn alone';
+    if (forms !== 1 || (v.user_secret_arn ? v.username !== undefined : v.username === undefined)) ctx.addIssue({ code: 'custom', message });
   });
 
 const sigv4 = z.strictObject({
@@ -98,12 +104,15 @@ export type ClusterYaml = NonNullable<ServicesYaml['source_cluster']>;
 
 export type AuthConfig =
   | { type: 'none' }
-  | { type: 'basic'; username?: string; password?: string; userSecretArn?: string }
+  | { type: 'basic'; username?: string; password?: string; passwordSecretArn?: string; userSecretArn?: string }
   | { type: 'sigv4'; region: string; service: 'es' | 'aoss' };
 
 /** The auth one cluster section names, in the form the cluster client takes. */
 export function clusterAuth(c: Pick<ClusterYaml, 'no_auth' | 'basic_auth' | 'sigv4'>): AuthConfig {
-  if (c.basic_auth) return { type: 'basic', username: c.basic_auth.username, password: c.basic_auth.password, userSecretArn: c.basic_auth.user_secret_arn };
+  if (c.basic_auth) {
+    const b = c.basic_auth;
+    return { type: 'basic', username: b.username, password: b.password, passwordSecretArn: b.password_secret_arn, userSecretArn: b.user_secret_arn };
+  }
   if (c.sigv4) return { type: 'sigv4', region: c.sigv4.region, service: c.sigv4.service };
   return { type: 'none' };
 }

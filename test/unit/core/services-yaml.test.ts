@@ -41,6 +41,15 @@ client_options:
     expect(config.backfill?.scale).toBe(1);
   });
 
+  it('takes basic auth in its three forms and refuses mixtures', () => {
+    const auth = (body: string) => clusterAuth(parseServicesYaml(`target_cluster:\n  endpoint: https://x\n  basic_auth:\n${body}`).target_cluster!);
+    expect(auth('    username: a\n    password: b\n')).toMatchObject({ type: 'basic', username: 'a', password: 'b' });
+    expect(auth('    username: a\n    password_secret_arn: arn:p\n')).toMatchObject({ username: 'a', passwordSecretArn: 'arn:p' });
+    expect(auth('    user_secret_arn: arn:u\n')).toMatchObject({ userSecretArn: 'arn:u' });
+    expect(() => auth('    username: a\n    user_secret_arn: arn:u\n')).toThrow(/user_secret_arn alone/);
+    expect(() => auth('    username: a\n    password: b\n    password_secret_arn: arn:p\n')).toThrow(/basic_auth: expected/);
+  });
+
   it('accepts an empty file: every section is optional', () => {
     expect(parseServicesYaml('')).toEqual({});
   });
@@ -62,7 +71,7 @@ kafka:
   broker_endpoints: b:9092
 `);
     expect(message).toContain('source_cluster.endpoint: expected a URL such as https://host:9200 (got "localhost9200")');
-    expect(message).toContain('source_cluster.basic_auth: expected username and password, or user_secret_arn');
+    expect(message).toContain('source_cluster.basic_auth: expected username + password, username + password_secret_arn, or user_secret_arn alone');
     expect(message).toContain('target_cluster.endpont: unknown key');
     expect(message).toContain('target_cluster.endpoint: required (expected string)');
     expect(message).toContain('replay.scale:');
