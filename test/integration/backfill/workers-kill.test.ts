@@ -31,7 +31,7 @@ test('3 workers share the work; one killed with kill -9 mid-run; after another r
   let victimItem: any;
   for (let i = 0; i < 600 && !victimItem; i++) {
     await sleep(100);
-    const res = await fetch(`${targetUrl}/${workingState}/_search?size=100`).then((r) => r.json()).catch(() => undefined);
+    const res = await fetch(`${targetUrl}/${workingState}/_search?size=100`).then((r) => r.json() as Promise<any>).catch(() => undefined);
     victimItem = (res?.hits?.hits ?? []).map((h: any) => h._source).find((d: any) => d.kind === 'item' && d.leaseOwner === 'w1' && d.status !== 'done' && d.docsDone > 0);
   }
   expect(victimItem).toBeDefined();
