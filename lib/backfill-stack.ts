@@ -18,7 +18,7 @@ function clusterArgs(side: 'source' | 'target', c: ClusterConfig): string[] {
 
 /** The backfill workers' command line: live source to target, sharing work through leases. */
 export function backfillCommand(config: MigrationConfig, credentialArgs: string[]): string[] {
-  return ['document-backfill', ...clusterArgs('source', config.sourceCluster), ...clusterArgs('target', config.targetCluster), ...credentialArgs, ...config.backfill.extraArgs];
+  return ['document-backfill', 'run', ...clusterArgs('source', config.sourceCluster), ...clusterArgs('target', config.targetCluster), ...credentialArgs, ...config.backfill.extraArgs];
 }
 
 /** Backfill workers: a Fargate service at 0 tasks that the console scales up. */
@@ -28,8 +28,8 @@ export class BackfillStack extends Stack {
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, props);
     const { config } = props;
-    const source = basicAuthCredentials(this, 'SourceSecret', config.sourceCluster, '--source-username', 'DOCUMENT_BACKFILL_SOURCE_USERNAME', 'DOCUMENT_BACKFILL_SOURCE_PASSWORD');
-    const target = basicAuthCredentials(this, 'TargetSecret', config.targetCluster, '--target-username', 'DOCUMENT_BACKFILL_TARGET_USERNAME', 'DOCUMENT_BACKFILL_TARGET_PASSWORD');
+    const source = basicAuthCredentials(this, 'SourceSecret', config.sourceCluster, '--source-username', 'BACKFILL_SOURCE_USERNAME', 'BACKFILL_SOURCE_PASSWORD');
+    const target = basicAuthCredentials(this, 'TargetSecret', config.targetCluster, '--target-username', 'BACKFILL_TARGET_USERNAME', 'BACKFILL_TARGET_PASSWORD');
     this.service = new MigrationService(this, 'Backfill', {
       stage: config.stage,
       service: 'backfill',

@@ -101,8 +101,8 @@ test('backfill: desired count 0, sized by context, source and target from contex
   bf.hasResourceProperties('AWS::ECS::TaskDefinition', { Cpu: '2048', Memory: '4096', EphemeralStorage: { SizeInGiB: 50 } });
   const [td] = Object.values(bf.findResources('AWS::ECS::TaskDefinition')) as any[];
   const c = td.Properties.ContainerDefinitions[0];
-  expect(c.Command).toEqual(expect.arrayContaining(['document-backfill', '--source-host', 'http://10.212.1.10:9200', '--source-username', 'admin', '--target-aws-region', 'us-east-1']));
-  expect(c.Secrets).toEqual([expect.objectContaining({ Name: 'DOCUMENT_BACKFILL_SOURCE_PASSWORD' })]);
+  expect(c.Command).toEqual(expect.arrayContaining(['document-backfill', 'run', '--source-host', 'http://10.212.1.10:9200', '--source-username', 'admin', '--target-aws-region', 'us-east-1']));
+  expect(c.Secrets).toEqual([expect.objectContaining({ Name: 'BACKFILL_SOURCE_PASSWORD' })]);
 });
 
 test('console: services.yaml in SSM, its hash in the task environment, least-privilege control of its services', () => {
