@@ -5,6 +5,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, exitWithError } from '../core/errors';
 import type { ServicesYaml } from '../core/services-yaml';
 import { startApi } from './api';
+import { runDemo } from './demo';
 import { catIndices, checkConnection } from './clusters';
 import { DEFAULT_SERVICES_YAML, loadConsoleConfig } from './config';
 import { describeTraffic, REPLAYER_GROUP, TRAFFIC_TOPIC } from './kafka-info';
@@ -156,6 +157,36 @@ program
   .action(serveApi);
 // The console's ECS task starts it with no command: serve the API.
 program.action(() => serveApi(apiOptions));
+
+program
+  .command('demo')
+  .description('the local demo migration: real Kafka, Elasticsearch 7.10 and OpenSearch 2.19; capture, backfill, replay, verify')
+  .option('--proxy-port <port>', 'capture proxy port (clients talk to it)', (v) => count(v), 9200)
+  .option('--kafka-port <port>', 'Kafka port', (v) => count(v), 9092)
+  .option('--source-port <port>', 'Elasticsearch port', (v) => count(v), 19200)
+  .option('--target-port <port>', 'OpenSearch port', (v) => count(v), 29200)
+  .option('--documents <n>', 'historic documents on the source', (v) => count(v), 30000)
+  .option('--live-seconds <s>', 'how long clients write through the proxy', (v) => count(v), 20)
+  .option('--keep', 'leave the local stack running afterwards')
+  .action(async (o) => {
+    const log = (line: string) => process.stderr.write(`${line}\n`);
+    const r = await runDemo({ proxyPort: o.proxyPort, ports: { kafka: o.kafkaPort, source: o.sourcePort, target: o.targetPort }, documents: o.documents, liveSeconds: o.liveSeconds, keep: Boolean(o.keep), log });
+    print(r, () =>
+      [
+        '',
+        'Migration result',
+        ...r.indices.map((i) => `  ${i.index.padEnd(20)} source ${String(i.source).padStart(7)}  target ${String(i.target).padStart(7)}  ${i.source === i.target ? 'same' : 'DIFFERENT'}`),
+        `  ${r.liveRequests} live requests captured and replayed: ${r.tuples.statusMatches} answered with the same status on both, ${r.tuples.statusMismatches} differently`,
+        ...r.tuples.statusPairs.filter((p) => p.source !== p.target).map((p) => `    ${p.method} source ${p.source} target ${p.target} x${p.count}`),
+        ...(r.tuples.statusMismatches
+          ? ['    (expected where the backfill had already copied a live write: 201 created on the source is 200 updated on the target, a delete finds nothing)']
+          : []),
+        `  verify (content hash of every document): ${r.verified ? 'source and target hold the same documents' : 'DIFFERENCES FOUND'}`,
+        `  time: ${Object.values(r.seconds).reduce((a, b) => a + b, 0).toFixed(0)} s in all`,
+      ].join('\n'),
+    );
+    if (!r.verified) process.exitCode = 1;
+  });
 
 program
   .command('local')

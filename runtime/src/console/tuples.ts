@@ -16,11 +16,11 @@ export interface Tuple {
   error?: string | null;
 }
 
-/** Tuple files in the order they were written: *.jsonl.gz and *.jsonl. */
+/** Tuple files in the order they were written: *.log.gz (the replayer's), *.jsonl, gzip or not. */
 export function tupleFiles(dir: string): string[] {
   if (!existsSync(dir)) throw new ConfigError(`tuple directory ${dir} does not exist: point --tuple-dir at the replayer's --tuple-dir`);
   return readdirSync(dir)
-    .filter((f) => /\.jsonl(\.gz)?$/.test(f))
+    .filter((f) => /\.(jsonl|log)(\.gz)?$/.test(f))
     .map((f) => path.join(dir, f))
     .sort((a, b) => statSync(a).mtimeMs - statSync(b).mtimeMs || a.localeCompare(b));
 }
