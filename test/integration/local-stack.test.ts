@@ -43,6 +43,20 @@ describe('local stack lifecycle', () => {
     }
   });
 
+  it('says what to install when Java or Maven is missing', async () => {
+    const port = String(await freePort());
+    const runUp = (env: NodeJS.ProcessEnv) => {
+      try {
+        execFileSync(process.execPath, [CLI, 'up', '--name', `nojava-${process.pid}`, '--only', 'kafka', '--kafka-port', port], { stdio: 'pipe', env });
+        return '';
+      } catch (err: any) {
+        return String(err.stderr);
+      }
+    };
+    expect(runUp({ PATH: '/nonexistent', JAVA_HOME: '/nonexistent' })).toContain('Java was not found (looked at $JAVA_HOME/bin/java and PATH). Install a JDK 17 or newer');
+    expect(runUp({ ...process.env, MAVEN_CMD: '/nonexistent/mvn' })).toContain('Maven (mvn) was not found on PATH');
+  });
+
   it('rejects a bad port option with a usage error', () => {
     let code = 0;
     let stderr = '';
