@@ -3,10 +3,9 @@ import { ConfigError } from '../core/errors';
 import type { Logger } from '../core/logging';
 import { Allowlist } from './allowlist';
 import { BulkWriter, BulkWriterOptions, WriteResult } from './bulk-writer';
-import { RawHit } from './json-raw';
 import { LeaseStore } from './lease-store';
-import { missingOnTarget, planSourceIndices, readShardPage } from './source-reader';
-import { claimOrder, nextLookInMs, planItems, summarize, Versioned, WorkItem } from './work-items';
+import { missingOnTarget, planSourceIndices, readWindowPage, shardStats } from './source-reader';
+import { claimOrder, nextLookInMs, PageCursor, planItems, summarize, Versioned, WorkItem } from './work-items';
 
 export const SETUP_ID = '__setup__';
 
@@ -29,7 +28,12 @@ export interface WorkerOptions {
   indexAllowlist?: Allowlist;
   leaseMs: number;
   pageSize: number;
+  /** Pages being written at once per item. */
   pagesInFlight: number;
+  /** Work items this worker holds and reads at once. */
+  itemsInFlight: number;
+  /** Planned live documents per work item (a shard is split into windows of about this many). */
+  docsPerItem: number;
   pollMs: number;
   writer: BulkWriterOptions;
   disableRefreshAndReplicas: boolean;
@@ -43,7 +47,11 @@ export interface WorkerResult {
   docsFailed: number;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number) => {
+  let timer: NodeJS.Timeout | undefined;
+  const promise = new Promise<void>((r) => (timer = setTimeout(r, ms)));
+  return { promise, cancel: () => clearTimeout(timer) };
+};
 const quiet = <T>(p: Promise<T>): Promise<T> => {
   p.catch(() => undefined); // handled where awaited; this only keeps a prefetch from crashing the process
   return p;
@@ -58,6 +66,7 @@ export class DocumentWorker {
   private readonly writer: BulkWriter;
   private result: WorkerResult = { itemsCompleted: 0, docsWritten: 0, docsFailed: 0 };
   private baseDone = 0;
+  private sinceLook = 0;
   private total = 0;
 
   constructor(private readonly o: WorkerOptions) {
@@ -77,29 +86,61 @@ export class DocumentWorker {
     await this.plan();
     await this.o.store.ensureIndex();
     await this.ensureSetup();
+    // Items this worker holds; each reads and writes on its own, sharing the bulk writer.
+    const active = new Map<string, Promise<void>>();
+    let failure: unknown;
+    const begin = (item: Versioned<WorkItem>) => {
+      const p = this.processItem(item)
+        .catch((err) => {
+          failure ??= err;
+        })
+        .finally(() => active.delete(item.id));
+      active.set(item.id, p);
+    };
     for (;;) {
+      if (failure) {
+        await Promise.all(active.values());
+        throw failure;
+      }
       const items = (await this.o.store.all<WorkItem | SetupDoc>()).filter((v): v is Versioned<WorkItem> => v.doc.kind === 'item');
       const now = Date.now();
       const s = summarize(items.map((i) => i.doc), now);
       this.baseDone = s.docsDone;
+      this.sinceLook = 0;
       this.total = s.docsTotal;
-      if (s.done === s.items) {
+      if (s.done === s.items && active.size === 0) {
         await this.finish();
         return this.result;
       }
-      let claimed: Versioned<WorkItem> | undefined;
-      for (const candidate of claimOrder(items, now)) {
-        const doc: WorkItem = { ...candidate.doc, leaseOwner: this.o.workerId, leaseExpiresAt: Date.now() + this.o.leaseMs, attempts: candidate.doc.attempts + 1, updatedAt: Date.now() };
-        claimed = await this.o.store.update(candidate, doc, true);
-        if (claimed) break;
+      let claimedAny = false;
+      if (active.size < this.o.itemsInFlight) {
+        for (const candidate of claimOrder(items, now)) {
+          if (active.has(candidate.id)) continue;
+          const claimed = await this.claim(candidate);
+          if (!claimed) continue;
+          this.o.log.info({ item: claimed.id, cursor: claimed.doc.cursor, to: claimed.doc.to, attempts: claimed.doc.attempts }, 'lease taken');
+          begin(claimed);
+          claimedAny = true;
+          break;
+        }
       }
-      if (!claimed) {
-        await sleep(nextLookInMs(items.map((i) => i.doc), Date.now(), this.o.pollMs));
-        continue;
-      }
-      this.o.log.info({ item: claimed.id, cursor: claimed.doc.cursor, attempts: claimed.doc.attempts }, 'lease taken');
-      await this.processItem(claimed);
+      if (claimedAny) continue;
+      // Nothing to take now: wait for one of ours to finish, or for others' leases to end.
+      const wait = sleep(active.size > 0 && active.size >= this.o.itemsInFlight ? 3_600_000 : nextLookInMs(items.map((i) => i.doc), Date.now(), this.o.pollMs));
+      await Promise.race([wait.promise, ...active.values()]);
+      wait.cancel();
     }
+  }
+
+  /** Takes the lease; a tail's first lease fixes its end at the shard's highest `_seq_no` now. */
+  private async claim(candidate: Versioned<WorkItem>): Promise<Versioned<WorkItem> | undefined> {
+    let to = candidate.doc.to;
+    if (to === null) {
+      const stats = await shardStats(this.o.source, [candidate.doc.index]);
+      to = stats[candidate.doc.index]?.[candidate.doc.shard]?.maxSeqNo ?? -1;
+    }
+    const doc: WorkItem = { ...candidate.doc, to, leaseOwner: this.o.workerId, leaseExpiresAt: Date.now() + this.o.leaseMs, attempts: candidate.doc.attempts + 1, updatedAt: Date.now() };
+    return this.o.store.update(candidate, doc, true);
   }
 
   private async ensureSetup(): Promise<void> {
@@ -114,7 +155,7 @@ export class DocumentWorker {
         mine = await this.o.store.update(setup, { ...setup.doc, ...fresh, restore: setup.doc.restore }, true);
       }
       if (!mine) {
-        await sleep(Math.min(this.o.pollMs, 500));
+        await sleep(Math.min(this.o.pollMs, 500)).promise;
         continue;
       }
       try {
@@ -130,7 +171,7 @@ export class DocumentWorker {
 
   private async setup(mine: Versioned<SetupDoc>): Promise<void> {
     const plan = await planSourceIndices(this.o.source, this.o.indexAllowlist);
-    const items = planItems(plan);
+    const items = planItems(plan, this.o.docsPerItem);
     for (const item of items) await this.o.store.create(item.id, item.doc);
     let restore = mine.doc.restore;
     if (this.o.disableRefreshAndReplicas && !restore) {
@@ -167,25 +208,31 @@ export class DocumentWorker {
   private async processItem(start: Versioned<WorkItem>): Promise<void> {
     const lease = new LeaseHolder(this.o.store, start, this.o.leaseMs, this.o.log);
     const { index, shard } = start.doc;
+    const to = start.doc.to ?? -1;
+    const size = this.o.pageSize;
     let itemDone = start.doc.docsDone;
     try {
-      const writes: Promise<WriteResult & { last: string }>[] = [];
+      const writes: Promise<WriteResult & { coveredTo: number }>[] = [];
       const settle = async () => {
         const r = await writes.shift()!;
         this.result.docsWritten += r.written;
         this.result.docsFailed += r.failed;
         itemDone += r.written + r.failed;
-        this.o.onProgress?.({ done: this.baseDone + itemDone - start.doc.docsDone, total: this.total, written: r.written, failed: r.failed });
-        await lease.update((d) => ({ ...d, cursor: r.last, docsDone: d.docsDone + r.written + r.failed, failedDocs: d.failedDocs + r.failed }));
+        this.sinceLook += r.written + r.failed;
+        this.o.onProgress?.({ done: this.baseDone + this.sinceLook, total: this.total, written: r.written, failed: r.failed });
+        // The cursor moves only once the page is written: a restart re-reads it, never skips it.
+        await lease.update((d) => ({ ...d, cursor: r.coveredTo, docsDone: d.docsDone + r.written + r.failed, failedDocs: d.failedDocs + r.failed }));
       };
-      let next: Promise<Awaited<ReturnType<typeof readShardPage>>> | undefined = quiet(readShardPage(this.o.source, index, shard, start.doc.cursor, this.o.pageSize));
+      let cursor: PageCursor = { next: start.doc.cursor === null ? start.doc.from : start.doc.cursor + 1, step: size };
+      const read = (c: PageCursor) => (c.next > to ? undefined : quiet(readWindowPage(this.o.source, index, shard, c, to, size)));
+      let next = read(cursor);
       while (next && !lease.lost) {
-        const hits: RawHit[] = await next;
-        if (hits.length === 0) break;
-        const last = hits[hits.length - 1].id;
+        const page = await next;
+        cursor = page.cursor;
         // Read the next page while this one is written.
-        next = hits.length < this.o.pageSize ? undefined : quiet(readShardPage(this.o.source, index, shard, last, this.o.pageSize));
-        writes.push(quiet(this.writer.write(index, hits).then((r) => ({ ...r, last }))));
+        next = read(cursor);
+        const coveredTo = page.coveredTo;
+        writes.push(page.hits.length === 0 ? Promise.resolve({ written: 0, failed: 0, coveredTo }) : quiet(this.writer.write(index, page.hits).then((r) => ({ ...r, coveredTo }))));
         while (writes.length >= this.o.pagesInFlight) await settle();
       }
       while (writes.length > 0) await settle();
@@ -193,7 +240,7 @@ export class DocumentWorker {
         this.o.log.warn({ item: start.id }, 'lease lost to another worker: leaving the item to it');
         return;
       }
-      await lease.update((d) => ({ ...d, status: 'done', leaseOwner: null, leaseExpiresAt: 0, docsTotal: Math.max(d.docsTotal, itemDone) }), true);
+      await lease.update((d) => ({ ...d, status: 'done', leaseOwner: null, leaseExpiresAt: 0 }), true);
       if (!lease.lost) {
         this.result.itemsCompleted++;
         this.o.log.info({ item: start.id, docs: itemDone }, 'work item done');

@@ -36,7 +36,8 @@ async function runWorkers(opts: Record<string, any>): Promise<void> {
   const sourceSettings = clusterSettings(opts, 'source', yaml);
   const targetSettings = clusterSettings(opts, 'target', yaml);
   const compress = opts.compress === 'on' || (opts.compress === 'auto' && !isLoopback(targetSettings.endpoint));
-  const source = makeClient(sourceSettings, 4);
+  // A read in flight and the next one prefetched per item.
+  const source = makeClient(sourceSettings, 2 * opts.itemsInFlight + 1);
   const target = makeClient(targetSettings, opts.maxInFlight + 2);
   const workerId = opts.workerId ?? `${hostname()}-${process.pid}`;
   const log = createLogger({ name: 'document-backfill' }).child({ workerId });
@@ -50,6 +51,8 @@ async function runWorkers(opts: Record<string, any>): Promise<void> {
     leaseMs: opts.leaseDuration,
     pageSize: opts.pageSize,
     pagesInFlight: opts.pagesInFlight,
+    itemsInFlight: opts.itemsInFlight,
+    docsPerItem: opts.docsPerItem,
     // Short: a worker waiting on the last items of others notices at once when they are done.
     pollMs: Math.min(1000, Math.max(200, Math.floor(opts.leaseDuration / 4))),
     writer: { maxBulkBytes: opts.maxBulkBytes, maxInFlight: opts.maxInFlight, compress, failedDocumentsFile: opts.failedDocumentsFile },
@@ -158,7 +161,9 @@ export function buildProgram(): Command {
       .addOption(new Option('--worker-id <id>', 'this worker in leases and logs (default: host-pid)').env('BACKFILL_WORKER_ID'))
       .addOption(new Option('--lease-duration <duration>', 'how long a silent worker keeps its work item').env('BACKFILL_LEASE_DURATION').default(300_000, '5m').argParser(parseDurationMs('--lease-duration')))
       .addOption(new Option('--page-size <docs>', 'documents read per source request').env('BACKFILL_PAGE_SIZE').default(5000).argParser(parsePositiveInt('--page-size')))
-      .addOption(new Option('--pages-in-flight <n>', 'pages being written at once per worker').env('BACKFILL_PAGES_IN_FLIGHT').default(3).argParser(parsePositiveInt('--pages-in-flight')))
+      .addOption(new Option('--items-in-flight <n>', 'work items (shard windows) each worker reads at once').env('BACKFILL_ITEMS_IN_FLIGHT').default(2).argParser(parsePositiveInt('--items-in-flight')))
+      .addOption(new Option('--docs-per-item <docs>', 'documents per work item when planning: each shard is split into _seq_no windows of about this many').env('BACKFILL_DOCS_PER_ITEM').default(50_000).argParser(parsePositiveInt('--docs-per-item')))
+      .addOption(new Option('--pages-in-flight <n>', 'pages being written at once per work item').env('BACKFILL_PAGES_IN_FLIGHT').default(3).argParser(parsePositiveInt('--pages-in-flight')))
       .addOption(new Option('--max-bulk-bytes <size>', 'size of one _bulk request').env('BACKFILL_MAX_BULK_BYTES').default(10 * 1024 * 1024, '10mb').argParser(parseBytes('--max-bulk-bytes')))
       .addOption(new Option('--max-in-flight <n>', '_bulk requests in flight per worker').env('BACKFILL_MAX_IN_FLIGHT').default(4).argParser(parsePositiveInt('--max-in-flight')))
       .addOption(new Option('--compress <when>', 'gzip _bulk bodies: auto is on unless the target is on loopback').choices(['auto', 'on', 'off']).env('BACKFILL_COMPRESS').default('auto'))

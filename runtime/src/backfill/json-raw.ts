@@ -9,6 +9,8 @@ export interface RawHit {
   routing?: string;
   /** The `_source` exactly as the cluster returned it. */
   source: string;
+  /** The first sort value when the search sorted on a number (the backfill sorts on `_seq_no`). */
+  seqNo?: number;
 }
 
 const WS = new Set([0x20, 0x0a, 0x0d, 0x09]);
@@ -113,9 +115,13 @@ export function parseSearchResponse(text: string): RawSearchPage {
       return eachElement(text, start2, (hitStart) => {
         const hit: RawHit = { id: '', source: '' };
         const end = eachMember(text, hitStart, (k3, s3) => {
-          if (k3 !== '_id' && k3 !== '_routing' && k3 !== '_source') return undefined;
+          if (k3 !== '_id' && k3 !== '_routing' && k3 !== '_source' && k3 !== 'sort') return undefined;
           const e3 = skipValue(text, s3);
           if (k3 === '_source') hit.source = text.slice(s3, e3);
+          else if (k3 === 'sort') {
+            const first = (JSON.parse(text.slice(s3, e3)) as unknown[])[0];
+            if (typeof first === 'number') hit.seqNo = first;
+          }
           else if (k3 === '_id') hit.id = JSON.parse(text.slice(s3, e3));
           else hit.routing = JSON.parse(text.slice(s3, e3));
           return e3;

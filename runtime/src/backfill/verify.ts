@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { ClusterClient, ClusterRequestError } from '../core/cluster-client';
-import { canonicalJson, parseSearchResponse } from './json-raw';
+import { ClusterClient } from '../core/cluster-client';
+import { canonicalJson } from './json-raw';
+import { readShard, shardStats } from './source-reader';
 
 /** A document's content hash: key order, whitespace and escapes do not count; every digit does. */
 export function sourceHash(rawSource: string): string {
@@ -18,19 +19,19 @@ export interface IndexDiff {
   knownFailed: number;
 }
 
-/** id -> hash for the whole index, read in `_id` order with search_after. */
+/**
+ * id -> hash for the whole index, read shard by shard in `_seq_no` ranges (no sort on `_id`: that
+ * would load every id into the cluster's heap).
+ */
 export async function hashIndex(client: ClusterClient, index: string, pageSize = 5000): Promise<Map<string, string>> {
   const hashes = new Map<string, string>();
-  let after: string | undefined;
-  for (;;) {
-    const req = { method: 'POST', path: `/${encodeURIComponent(index)}/_search`, body: { size: pageSize, sort: [{ _id: { order: 'asc', unmapped_type: 'keyword' } }], track_total_hits: false, ...(after === undefined ? {} : { search_after: [after] }) } };
-    const res = await client.request(req);
-    if (res.statusCode !== 200) throw new ClusterRequestError(req, res);
-    const { hits } = parseSearchResponse(res.body.toString('utf8'));
-    for (const h of hits) hashes.set(h.id, sourceHash(h.source));
-    if (hits.length < pageSize) return hashes;
-    after = hits[hits.length - 1].id;
+  const shards = (await shardStats(client, [index]))[index] ?? [];
+  for (let shard = 0; shard < shards.length; shard++) {
+    for await (const hits of readShard(client, index, shard, shards[shard].maxSeqNo, pageSize)) {
+      for (const h of hits) hashes.set(h.id, sourceHash(h.source));
+    }
   }
+  return hashes;
 }
 
 export function diffHashes(index: string, source: Map<string, string>, target: Map<string, string>, knownFailed: Set<string>): IndexDiff {

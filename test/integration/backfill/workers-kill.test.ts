@@ -16,14 +16,14 @@ afterAll(async () => {
   await es(targetUrl, 'DELETE', `/${workingState}`).catch(() => undefined);
 });
 
-test('3 workers share the work; one killed with kill -9 mid-run; after another run verify passes with nothing missing or duplicated', async () => {
+test('3 workers share the work, several shard windows each; one killed with kill -9 mid-run; after another run verify passes with nothing missing or duplicated', async () => {
   await es(sourceUrl, 'PUT', `/${index}`, { settings: { number_of_shards: 6, number_of_replicas: 0 } });
   await es(targetUrl, 'PUT', `/${index}`, { settings: { number_of_shards: 2, number_of_replicas: 0 } });
   await bulkLoad(sourceUrl, index, Array.from({ length: DOCS }, (_, i) => ({ id: `k${i}`, routing: i % 5 === 0 ? `r${i % 11}` : undefined, source: { n: i, text: `document number ${i}` } })));
 
   const args = (id: string) => [
     'run', '--source-host', sourceUrl, '--target-host', targetUrl, '--index-allowlist', index, '--working-state-index', workingState,
-    '--worker-id', id, '--lease-duration', '3s', '--page-size', '300', '--pages-in-flight', '1', '--failed-documents-file', join(dir, `failed-${id}.jsonl`), '--json',
+    '--worker-id', id, '--lease-duration', '3s', '--page-size', '300', '--pages-in-flight', '1', '--items-in-flight', '2', '--docs-per-item', '2500', '--failed-documents-file', join(dir, `failed-${id}.jsonl`), '--json',
   ];
   const workers = ['w1', 'w2', 'w3'].map((id) => startCli(DOCUMENTS_CLI, args(id)));
 
@@ -31,16 +31,21 @@ test('3 workers share the work; one killed with kill -9 mid-run; after another r
   let victimItem: any;
   for (let i = 0; i < 600 && !victimItem; i++) {
     await sleep(100);
-    const res = await fetch(`${targetUrl}/${workingState}/_search?size=100`).then((r) => r.json() as Promise<any>).catch(() => undefined);
-    victimItem = (res?.hits?.hits ?? []).map((h: any) => h._source).find((d: any) => d.kind === 'item' && d.leaseOwner === 'w1' && d.status !== 'done' && d.docsDone > 0);
+    const res = await fetch(`${targetUrl}/${workingState}/_search?size=1000`).then((r) => r.json() as Promise<any>).catch(() => undefined);
+    victimItem = (res?.hits?.hits ?? []).map((h: any) => ({ ...h._source, id: h._id })).find((d: any) => d.kind === 'item' && d.leaseOwner === 'w1' && d.status !== 'done' && d.docsDone > 0 && d.docsDone < d.docsTotal / 2);
   }
   expect(victimItem).toBeDefined();
   workers[0].child.kill('SIGKILL');
+  const killed = await workers[0].done;
+  expect(killed.signal).toBe('SIGKILL');
+  // What the dead worker left: its item is still leased to it, mid-window.
+  const left = await es(targetUrl, 'GET', `/${workingState}/_doc/${encodeURIComponent(victimItem.id)}`);
+  expect(left._source).toMatchObject({ leaseOwner: 'w1', status: 'todo' });
+  expect(left._source.cursor).toBeGreaterThanOrEqual(victimItem.from);
   const results = await Promise.all(workers.map((w) => w.done));
-  expect(results[0].signal).toBe('SIGKILL');
   // The survivors exit 0 once every item is done, the dead worker's item included (its lease expired and was taken over).
   for (const r of results.slice(1)) expect({ code: r.code, stderr: r.code === 0 ? '' : r.stderr }).toEqual({ code: 0, stderr: '' });
-  const takenOver = await es(targetUrl, 'GET', `/${workingState}/_doc/${encodeURIComponent(`${index}#${victimItem.shard}`)}`);
+  const takenOver = await es(targetUrl, 'GET', `/${workingState}/_doc/${encodeURIComponent(victimItem.id)}`);
   expect(takenOver._source).toMatchObject({ status: 'done' });
   expect(takenOver._source.attempts).toBeGreaterThanOrEqual(2);
 
@@ -49,7 +54,10 @@ test('3 workers share the work; one killed with kill -9 mid-run; after another r
   expect(JSON.parse(again.stdout)).toMatchObject({ itemsCompleted: 0, docsWritten: 0 });
 
   const status = await runCli(DOCUMENTS_CLI, ['status', '--target-host', targetUrl, '--working-state-index', workingState, '--json']);
-  expect(JSON.parse(status.stdout)).toMatchObject({ items: 6, done: 6, leased: 0, left: 0 });
+  const s = JSON.parse(status.stdout);
+  // Each of the 6 shards (about 5000 documents) is split into windows of about 2500, plus its tail.
+  expect(s.items).toBeGreaterThanOrEqual(6 * 3);
+  expect(s).toMatchObject({ done: s.items, leased: 0, left: 0 });
 
   await es(targetUrl, 'POST', `/${index}/_refresh`);
   expect((await es(targetUrl, 'GET', `/${index}/_count`)).count).toBe(DOCS);

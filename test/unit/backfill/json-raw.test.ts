@@ -13,6 +13,11 @@ describe('search responses read without JSON.parse on documents', () => {
     expect(hits[0].routing).toBe('r1');
   });
 
+  it('takes a numeric sort value as the hit\'s _seq_no', () => {
+    const { hits } = parseSearchResponse('{"hits":{"hits":[{"_id":"a","_source":{},"sort":[42]},{"_id":"b","_source":{},"sort":[9007199254740991]}]}}');
+    expect(hits.map((h) => h.seqNo)).toEqual([42, 9007199254740991]);
+  });
+
   it('reads the scroll id and an empty page', () => {
     expect(parseSearchResponse('{"_scroll_id":"abc","hits":{"hits":[]}}')).toEqual({ hits: [], scrollId: 'abc' });
   });
