@@ -1,0 +1,83 @@
+import { readFileSync } from 'node:fs';
+import type http from 'node:http';
+import { createKafka } from '../core/kafka-client';
+import type { Logger } from '../core/logging';
+import { FileOffloader, NoCaptureOffloader } from './file-offloader';
+import { KafkaOffloader } from './kafka-offloader';
+import { createMetricsRegistry, startMetricsServer } from './metrics';
+import type { CaptureOffloader } from './offloader';
+import type { ProxyConfig } from './options';
+import { ProxyServer } from './proxy-server';
+import { ProxyStats } from './proxy-stats';
+
+export interface RunningProxy {
+  port: number;
+  metricsPort?: number;
+  stats: ProxyStats;
+  /** Graceful stop: no new connections, requests in flight finish, capture flushed. */
+  stop(): Promise<void>;
+}
+
+/** Wires config to the offloader, the listener and the metrics endpoint, and starts them. */
+export async function startCaptureProxy(config: ProxyConfig, log: Logger): Promise<RunningProxy> {
+  const stats = new ProxyStats();
+  let offloader: CaptureOffloader;
+  const c = config.capture;
+  if (c.kind === 'kafka') {
+    const kafka = createKafka({ brokers: c.brokers, clientId: c.clientId, auth: c.auth, tls: c.tls, logger: log, requestTimeoutMs: c.requestTimeoutMs ?? 10_000, connectionTimeoutMs: 3000 });
+    const k = new KafkaOffloader({ kafka, topic: c.topic, stats, log, maxBufferedBytes: config.maxBufferedBytes, journalDir: config.journalDir, maxJournalBytes: config.maxJournalBytes });
+    await k.start();
+    offloader = k;
+  } else if (c.kind === 'file') {
+    offloader = new FileOffloader({ directory: c.directory, nodeId: config.nodeId, maxFileBytes: c.maxFileBytes, stats });
+  } else {
+    offloader = new NoCaptureOffloader();
+  }
+  const server = new ProxyServer({
+    destination: config.destination,
+    insecureDestination: config.insecureDestination,
+    listenHost: config.listenHost,
+    listenPort: config.listenPort,
+    tls: config.tls && {
+      cert: readFileSync(config.tls.certFile),
+      key: readFileSync(config.tls.keyFile),
+      clientCa: config.tls.clientCaFile ? readFileSync(config.tls.clientCaFile) : undefined,
+    },
+    settings: {
+      nodeId: config.nodeId,
+      capture: c.kind !== 'none',
+      maxRecordBytes: config.maxTrafficBufferSize,
+      rules: config.rules,
+      setHeaders: config.setHeaders,
+      ackTimeoutMs: config.ackTimeoutMs,
+      unackedPolicy: config.unackedPolicy,
+    },
+    offloader,
+    stats,
+    log,
+    flushIntervalMs: config.flushIntervalMs,
+  });
+  let port: number;
+  try {
+    port = await server.listen();
+  } catch (err) {
+    await offloader.close(1000);
+    throw err;
+  }
+  let metrics: http.Server | undefined;
+  if (config.metricsPort !== undefined) metrics = await startMetricsServer(createMetricsRegistry(stats), config.metricsHost, config.metricsPort);
+  let stopping: Promise<void> | undefined;
+  return {
+    port,
+    metricsPort: metrics ? (metrics.address() as { port: number }).port : undefined,
+    stats,
+    stop() {
+      stopping ??= (async () => {
+        await server.stop(config.shutdownGraceMs);
+        await offloader.close(Math.max(5000, config.shutdownGraceMs));
+        if (metrics) await new Promise((r) => metrics!.close(() => r(undefined)));
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,270 @@
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { ConfigError } from '../core/errors';
+import { KafkaAuth, parseBrokers } from '../core/kafka-client';
+import { CaptureRules } from './capture-rules';
+import type { UnackedPolicy } from './proxy-connection';
+
+export interface ProxyConfig {
+  destination: URL;
+  insecureDestination: boolean;
+  listenHost: string;
+  listenPort: number;
+  tls?: { certFile: string; keyFile: string; clientCaFile?: string };
+  capture: { kind: 'kafka'; brokers: string[]; topic: string; clientId: string; auth: KafkaAuth; tls?: boolean; requestTimeoutMs?: number } | { kind: 'file'; directory: string; maxFileBytes: number } | { kind: 'none' };
+  nodeId: string;
+  maxTrafficBufferSize: number;
+  setHeaders: Array<[string, string]>;
+  rules: CaptureRules;
+  ackTimeoutMs: number;
+  unackedPolicy: UnackedPolicy;
+  maxBufferedBytes: number;
+  journalDir?: string;
+  maxJournalBytes: number;
+  flushIntervalMs: number;
+  metricsPort?: number;
+  metricsHost: string;
+  shutdownGraceMs: number;
+  logLevel: string;
+}
+
+/** camelCase flag name -> CAPTURE_PROXY_SNAKE_CASE. */
+export function envName(flag: string): string {
+  return (
+    'CAPTURE_PROXY_' +
+    flag
+      .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+      .replace(/([A-Z])([A-Z][a-z])/g, '$1_$2')
+      .toUpperCase()
+  );
+}
+
+/** Documents pasted from a word processor turn `--` into an em or en dash: accept it, and say so. */
+export function normalizeDashes(argv: string[], warn: (msg: string) => void): string[] {
+  return argv.map((arg) => {
+    const m = /^(?:\u2014|\u2013)+(?=[A-Za-z])/.exec(arg);
+    if (!m) return arg;
+    const fixed = `--${arg.slice(m[0].length)}`;
+    warn(`warning: read "${arg}" as "${fixed}" (a dash pasted from a document; type -- to silence this)`);
+    return fixed;
+  });
+}
+
+function int(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
+  return (value: string) => {
+    if (!/^\d+$/.test(value.trim())) throw new InvalidArgumentError(`${name} must be a whole number (got "${value}")`);
+    const n = Number(value);
+    if (n < min || n > max) throw new InvalidArgumentError(`${name} must be between ${min} and ${max} (got ${n})`);
+    return n;
+  };
+}
+
+function pairs(flag: string, values: string[] | undefined): Array<[string, string]> {
+  if (!values || values.length === 0) return [];
+  if (values.length % 2 !== 0) throw new ConfigError(`${flag} takes a NAME and a VALUE each time (got ${values.length} word(s): ${values.join(' ')})`);
+  const out: Array<[string, string]> = [];
+  for (let i = 0; i < values.length; i += 2) out.push([values[i], values[i + 1]]);
+  return out;
+}
+
+/** Java-style key=value lines (the reference's producer properties file). */
+export function parseProperties(text: string): Map<string, string> {
+  const props = new Map<string, string>();
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#') || line.startsWith('!')) continue;
+    const m = /^([^=:\s]+)\s*[=:\s]\s*(.*)$/.exec(line);
+    if (m) props.set(m[1], m[2]);
+  }
+  return props;
+}
+
+export function buildCommand(): Command {
+  const cmd = new Command('capture-proxy')
+    .description('Relays HTTP traffic to the source cluster and records every request and response (TrafficStream records) to Kafka or files.')
+    .showHelpAfterError('(run capture-proxy --help for the flags)');
+  const opt = (flags: string, description: string, parse?: (v: string) => unknown, dflt?: unknown) => {
+    const o = new Option(flags, description);
+    const long = o.long!.slice(2);
+    if (o.required || o.optional) o.env(envName(long));
+    if (parse) o.argParser(parse as any);
+    if (dflt !== undefined) o.default(dflt);
+    cmd.addOption(o);
+  };
+  opt('--destinationUri <uri>', 'the source node to forward to, e.g. http://localhost:19200');
+  opt('--listenPort <port>', 'port to listen on', int('--listenPort', 0, 65535));
+  opt('--listenHost <host>', 'address to listen on', undefined, '0.0.0.0');
+  opt('--insecureDestination', 'do not verify the certificate of an https destination');
+  opt('--sslCertChainFile <file>', 'PEM certificate chain: listen with TLS (with --sslKeyFile)');
+  opt('--sslKeyFile <file>', 'PEM private key of the TLS listener');
+  opt('--sslClientCaFile <file>', 'PEM CA bundle: require and verify client certificates');
+  opt('--kafkaConnection <brokers>', 'Kafka bootstrap servers, host:port[,host:port]');
+  opt('--kafkaTopic <topic>', 'Kafka topic of the capture', undefined, 'logging-traffic-topic');
+  opt('--kafkaClientId <id>', 'Kafka client id', undefined, 'HttpCaptureProxyProducer');
+  opt('--enableMSKAuth', 'Kafka auth with AWS MSK IAM (same as --kafkaAuthType msk-iam)');
+  cmd.addOption(new Option('--kafkaAuthType <type>', 'Kafka auth').choices(['none', 'msk-iam', 'scram-sha-512', 'ssl']).env(envName('kafkaAuthType')));
+  opt('--kafkaScramUsername <name>', 'SCRAM user (scram-sha-512)');
+  opt('--kafkaScramPassword <password>', `SCRAM password (prefer the ${envName('kafkaScramPassword')} variable)`);
+  opt('--kafkaConfigFile <file>', 'Kafka producer properties (security.protocol, sasl.mechanism, sasl.jaas.config, client.id, request.timeout.ms)');
+  opt('--traceDirectory <dir>', 'write the capture to files here (base64 TrafficStream lines) instead of Kafka');
+  opt('--traceFileMaxBytes <n>', 'rotate capture files at this size', int('--traceFileMaxBytes', 4096), 100 * 1024 * 1024);
+  opt('--noCapture', 'relay only, record nothing');
+  opt('--nodeId <id>', 'nodeId written in every record', undefined, os.hostname());
+  opt('--maxTrafficBufferSize <bytes>', 'largest TrafficStream record', int('--maxTrafficBufferSize', 4096, 64 * 1024 * 1024), 1024 * 1024);
+  cmd.addOption(new Option('--setHeader <nameValue...>', 'set a header on every forwarded request: NAME VALUE (repeatable)'));
+  cmd.addOption(new Option('--suppressCaptureForHeaderMatch <nameRegex...>', 'do not capture requests with a header matching: NAME REGEX (repeatable)'));
+  opt('--suppressCaptureForMethod <regex>', 'do not capture requests whose method matches (with --suppressCaptureForUriPath: both must match)');
+  opt('--suppressCaptureForUriPath <regex>', 'do not capture requests whose path matches');
+  opt('--suppressMethodAndPath <regex>', 'do not capture requests whose "METHOD /path" matches');
+  opt('--captureAckTimeoutMs <ms>', 'how long a POST/PUT/DELETE/PATCH waits for Kafka to acknowledge its capture', int('--captureAckTimeoutMs', 1), 10_000);
+  cmd.addOption(
+    new Option('--unackedCapturePolicy <policy>', 'when that wait times out: forward the request anyway (its capture is kept and sent later) or reject it with 503')
+      .choices(['forward', 'reject'])
+      .default('forward')
+      .env(envName('unackedCapturePolicy')),
+  );
+  opt('--maxBufferedCaptureBytes <bytes>', 'capture held in memory for Kafka before it spills to the journal', int('--maxBufferedCaptureBytes', 1024 * 1024), 64 * 1024 * 1024);
+  opt('--journalDirectory <dir>', 'spill journal while Kafka is away (default: <tmp>/capture-proxy-journal-<listenPort>)');
+  opt('--maxJournalBytes <bytes>', 'journal size beyond which capture is dropped (counted, logged, metric)', int('--maxJournalBytes', 0), 1024 * 1024 * 1024);
+  opt('--captureFlushIntervalMs <ms>', 'emit the capture of quiet connections at least this often', int('--captureFlushIntervalMs', 10), 1000);
+  opt('--metricsPort <port>', 'serve Prometheus /metrics on this port', int('--metricsPort', 1, 65535));
+  opt('--metricsHost <host>', 'address of the metrics listener', undefined, '0.0.0.0');
+  opt('--shutdownGraceMs <ms>', 'on SIGTERM, how long requests in flight may finish', int('--shutdownGraceMs', 0), 30_000);
+  opt('--logLevel <level>', 'fatal, error, warn, info, debug', undefined, process.env.LOG_LEVEL ?? 'info');
+  cmd.exitOverride();
+  cmd.configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  return cmd;
+}
+
+/**
+ * Parses the command line (and CAPTURE_PROXY_* variables) into a checked config. Throws
+ * ConfigError for anything wrong; CommanderError for help/version (exit code in it).
+ */
+export function parseProxyArgs(argv: string[], env: NodeJS.ProcessEnv = process.env, warn: (msg: string) => void = (m) => process.stderr.write(`${m}\n`)): ProxyConfig {
+  const cmd = buildCommand();
+  const saved = { ...process.env };
+  // commander reads option env vars from process.env: give it exactly the env we were handed.
+  for (const k of Object.keys(process.env)) if (k.startsWith('CAPTURE_PROXY_')) delete process.env[k];
+  for (const [k, v] of Object.entries(env)) if (k.startsWith('CAPTURE_PROXY_')) process.env[k] = v;
+  try {
+    cmd.parse(normalizeDashes(argv, warn), { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError && err.exitCode !== 0) throw new ConfigError(err.message.replace(/^error: /, ''));
+    throw err;
+  } finally {
+    for (const k of Object.keys(process.env)) if (k.startsWith('CAPTURE_PROXY_') && !(k in saved)) delete process.env[k];
+    Object.assign(process.env, saved);
+  }
+  const o = cmd.opts();
+  const envWords = (flag: string) => (env[envName(flag)] ? env[envName(flag)]!.trim().split(/\s+/) : undefined);
+
+  if (!o.destinationUri) throw new ConfigError(`--destinationUri is required (e.g. --destinationUri http://localhost:19200, or ${envName('destinationUri')})`);
+  let destination: URL;
+  try {
+    destination = new URL(o.destinationUri);
+  } catch {
+    throw new ConfigError(`--destinationUri must be a URL such as http://localhost:19200 (got "${o.destinationUri}")`);
+  }
+  if (destination.protocol !== 'http:' && destination.protocol !== 'https:') throw new ConfigError(`--destinationUri must start with http:// or https:// (got "${o.destinationUri}")`);
+  if (o.listenPort === undefined) throw new ConfigError(`--listenPort is required (e.g. --listenPort 9200, or ${envName('listenPort')})`);
+
+  if (Boolean(o.sslCertChainFile) !== Boolean(o.sslKeyFile)) throw new ConfigError('--sslCertChainFile and --sslKeyFile go together: give both for a TLS listener, or neither');
+  if (o.sslClientCaFile && !o.sslCertChainFile) throw new ConfigError('--sslClientCaFile needs a TLS listener: add --sslCertChainFile and --sslKeyFile');
+  for (const f of [o.sslCertChainFile, o.sslKeyFile, o.sslClientCaFile, o.kafkaConfigFile]) {
+    if (f) {
+      try {
+        readFileSync(f);
+      } catch (err) {
+        throw new ConfigError(`cannot read ${f}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      }
+    }
+  }
+
+  const destinations = [o.kafkaConnection && '--kafkaConnection', o.traceDirectory && '--traceDirectory', o.noCapture && '--noCapture'].filter(Boolean);
+  if (destinations.length === 0) throw new ConfigError('say where the capture goes: --kafkaConnection <brokers>, --traceDirectory <dir>, or --noCapture');
+  if (destinations.length > 1) throw new ConfigError(`choose one capture destination (got ${destinations.join(' and ')})`);
+
+  let capture: ProxyConfig['capture'];
+  if (o.kafkaConnection) {
+    const brokers = parseBrokers(o.kafkaConnection);
+    const props = o.kafkaConfigFile ? parseProperties(readFileSync(o.kafkaConfigFile, 'utf8')) : new Map<string, string>();
+    let authType: string = o.kafkaAuthType ?? 'none';
+    if (o.enableMSKAuth) {
+      if (o.kafkaAuthType && o.kafkaAuthType !== 'msk-iam') throw new ConfigError(`--enableMSKAuth contradicts --kafkaAuthType ${o.kafkaAuthType}: keep one`);
+      authType = 'msk-iam';
+    }
+    const mechanism = props.get('sasl.mechanism')?.toUpperCase();
+    if (!o.kafkaAuthType && !o.enableMSKAuth) {
+      if (mechanism === 'SCRAM-SHA-512') authType = 'scram-sha-512';
+      else if (mechanism === 'AWS_MSK_IAM' || mechanism === 'OAUTHBEARER') authType = 'msk-iam';
+      else if (props.get('security.protocol')?.toUpperCase() === 'SSL') authType = 'ssl';
+    }
+    let auth: KafkaAuth;
+    if (authType === 'msk-iam') {
+      const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+      if (!region) throw new ConfigError('MSK IAM auth needs the AWS region: set AWS_REGION (e.g. AWS_REGION=us-east-1)');
+      auth = { type: 'msk-iam', region };
+    } else if (authType === 'scram-sha-512') {
+      const jaas = props.get('sasl.jaas.config') ?? '';
+      const username = o.kafkaScramUsername ?? /username="([^"]*)"/.exec(jaas)?.[1];
+      const password = o.kafkaScramPassword ?? /password="([^"]*)"/.exec(jaas)?.[1];
+      if (!username || !password) throw new ConfigError(`scram-sha-512 needs a user and a password: --kafkaScramUsername and ${envName('kafkaScramPassword')} (or sasl.jaas.config in --kafkaConfigFile)`);
+      auth = { type: 'scram-sha-512', username, password };
+    } else if (authType === 'ssl') {
+      auth = { type: 'ssl' };
+    } else {
+      auth = { type: 'none' };
+    }
+    const protocol = props.get('security.protocol')?.toUpperCase();
+    const tls = protocol === 'SASL_PLAINTEXT' || protocol === 'PLAINTEXT' ? false : protocol === 'SSL' || protocol === 'SASL_SSL' ? true : undefined;
+    const requestTimeout = props.get('request.timeout.ms');
+    capture = {
+      kind: 'kafka',
+      brokers,
+      topic: o.kafkaTopic,
+      clientId: props.get('client.id') ?? o.kafkaClientId,
+      auth,
+      tls,
+      requestTimeoutMs: requestTimeout ? Number(requestTimeout) : undefined,
+    };
+  } else if (o.traceDirectory) {
+    capture = { kind: 'file', directory: o.traceDirectory, maxFileBytes: o.traceFileMaxBytes };
+  } else {
+    capture = { kind: 'none' };
+  }
+
+  const setHeaders = pairs('--setHeader', o.setHeader ?? envWords('setHeader'));
+  for (const [name] of setHeaders) if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) throw new ConfigError(`--setHeader: "${name}" is not a valid header name`);
+  const rules = new CaptureRules({
+    headerMatches: pairs('--suppressCaptureForHeaderMatch', o.suppressCaptureForHeaderMatch ?? envWords('suppressCaptureForHeaderMatch')),
+    method: o.suppressCaptureForMethod,
+    uriPath: o.suppressCaptureForUriPath,
+    methodAndPath: o.suppressMethodAndPath,
+  });
+  if (!/^(fatal|error|warn|info|debug|trace|silent)$/.test(o.logLevel)) throw new ConfigError(`--logLevel must be one of fatal, error, warn, info, debug (got "${o.logLevel}")`);
+
+  return {
+    destination,
+    insecureDestination: Boolean(o.insecureDestination),
+    listenHost: o.listenHost,
+    listenPort: o.listenPort,
+    tls: o.sslCertChainFile ? { certFile: o.sslCertChainFile, keyFile: o.sslKeyFile, clientCaFile: o.sslClientCaFile } : undefined,
+    capture,
+    nodeId: o.nodeId,
+    maxTrafficBufferSize: o.maxTrafficBufferSize,
+    setHeaders,
+    rules,
+    ackTimeoutMs: o.captureAckTimeoutMs,
+    unackedPolicy: o.unackedCapturePolicy,
+    maxBufferedBytes: o.maxBufferedCaptureBytes,
+    journalDir: capture.kind === 'kafka' ? (o.journalDirectory ?? path.join(os.tmpdir(), `capture-proxy-journal-${o.listenPort}`)) : undefined,
+    maxJournalBytes: o.maxJournalBytes,
+    flushIntervalMs: o.captureFlushIntervalMs,
+    metricsPort: o.metricsPort,
+    metricsHost: o.metricsHost,
+    shutdownGraceMs: o.shutdownGraceMs,
+    logLevel: o.logLevel,
+  };
+}

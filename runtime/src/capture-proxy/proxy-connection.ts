@@ -1,0 +1,435 @@
+import type net from 'node:net';
+import { HttpBoundaryParser, HttpHead, isMutatingMethod, ParseEvent } from '../core/http-boundary-parser';
+import type { Logger } from '../core/logging';
+import { CaptureRules, rewriteHeaders } from './capture-rules';
+import type { CaptureOffloader } from './offloader';
+import type { ProxyStats } from './proxy-stats';
+import { TrafficStreamBuilder } from './traffic-stream-builder';
+
+export type UnackedPolicy = 'forward' | 'reject';
+
+export interface ConnectionSettings {
+  nodeId: string;
+  /** Record capture at all (false with --noCapture). */
+  capture: boolean;
+  maxRecordBytes: number;
+  rules: CaptureRules;
+  setHeaders: Array<[string, string]>;
+  /** How long a mutating request waits for Kafka's acknowledgement of its capture. */
+  ackTimeoutMs: number;
+  /** What happens when it does not come in time. */
+  unackedPolicy: UnackedPolicy;
+}
+
+export interface ConnectionContext {
+  settings: ConnectionSettings;
+  offloader: CaptureOffloader;
+  stats: ProxyStats;
+  log: Logger;
+  connectionId: string;
+  /** Opens the upstream connection (plain or TLS) to the source. */
+  connectUpstream: () => net.Socket;
+  onClosed: (conn: ProxyConnection) => void;
+}
+
+interface PendingRequest {
+  method: string;
+  captured: boolean;
+  upgrade: boolean;
+  rejected: boolean;
+  /** A bodiless mutating request's head, held until its capture is acknowledged. */
+  heldHead?: Buffer;
+}
+
+const SERVICE_UNAVAILABLE = Buffer.from(
+  'HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain\r\ncontent-length: 56\r\nconnection: close\r\n\r\nThe capture proxy could not record this request; retry.\n',
+  'latin1',
+);
+const BAD_GATEWAY = Buffer.from('HTTP/1.1 502 Bad Gateway\r\ncontent-type: text/plain\r\ncontent-length: 41\r\nconnection: close\r\n\r\nThe capture proxy cannot reach the source\n', 'latin1');
+
+/**
+ * One client connection and its own upstream connection. Bytes are relayed as they come (with
+ * backpressure both ways); the boundary parsers run beside the relay to cut requests for capture.
+ * A mutating request's last bytes are held until Kafka acknowledges its capture, so the source
+ * never applies a change that the capture could lose.
+ */
+export class ProxyConnection {
+  private readonly upstream: net.Socket;
+  private readonly capture: TrafficStreamBuilder | undefined;
+  private readonly key: Buffer;
+  private readonly reqParser: HttpBoundaryParser;
+  private readonly resParser: HttpBoundaryParser;
+  private readonly pending: PendingRequest[] = [];
+  private current: PendingRequest | undefined;
+  private inbox: Buffer[] = [];
+  private inOffset = 0;
+  /** Client bytes wait: for a capture acknowledgement or for the answer to an Upgrade. */
+  private blocked = false;
+  private upstreamFull = false;
+  private clientPaused = false;
+  private clientEnded = false;
+  /** Client bytes no longer parsed (malformed, or a tunnel after an accepted Upgrade). */
+  private rawRequests = false;
+  private rawResponses = false;
+  /** Capture stops: the connection became a tunnel. */
+  private tunnel = false;
+  private rejecting = false;
+  private shuttingDown = false;
+  private bytesToClient = 0;
+  private closedSides = 0;
+  private finished = false;
+  private wantAck = false;
+  private lastAck: Promise<boolean> | undefined;
+
+  constructor(
+    private readonly client: net.Socket,
+    private readonly ctx: ConnectionContext,
+  ) {
+    const s = ctx.settings;
+    this.key = Buffer.from(ctx.connectionId);
+    if (s.capture) {
+      this.capture = new TrafficStreamBuilder({
+        connectionId: ctx.connectionId,
+        nodeId: s.nodeId,
+        maxRecordBytes: s.maxRecordBytes,
+        emit: (record) => {
+          const ack = ctx.offloader.submit(this.key, record, this.wantAck);
+          if (this.wantAck) this.lastAck = ack;
+        },
+      });
+    }
+    this.reqParser = new HttpBoundaryParser('request');
+    this.resParser = new HttpBoundaryParser('response', { requestMethod: () => this.pending[0]?.method });
+    ctx.stats.connectionsOpened++;
+    ctx.stats.connectionsActive++;
+
+    this.upstream = ctx.connectUpstream();
+    this.upstream.setNoDelay(true);
+    client.setNoDelay(true);
+    client.on('data', (chunk: Buffer) => this.onClientData(chunk));
+    client.on('end', () => this.onClientEnd());
+    client.on('error', (err) => this.onError(err, 'client'));
+    client.on('close', () => this.onSideClosed('client'));
+    client.on('drain', () => {
+      if (this.upstream.isPaused()) this.upstream.resume();
+    });
+    this.upstream.on('data', (chunk: Buffer) => this.onUpstreamData(chunk));
+    this.upstream.on('end', () => this.onUpstreamEnd());
+    this.upstream.on('error', (err) => this.onError(err, 'upstream'));
+    this.upstream.on('close', () => this.onSideClosed('upstream'));
+    this.upstream.on('drain', () => {
+      this.upstreamFull = false;
+      this.updateClientFlow();
+    });
+  }
+
+  get id(): string {
+    return this.ctx.connectionId;
+  }
+
+  /** Emits pending capture (the timer flush, so an idle keep-alive connection holds nothing long). */
+  flushCapture(): void {
+    if (this.capture && !this.capture.isClosed) this.capture.flush();
+  }
+
+  /** SIGTERM: finish the request in flight, then close; an idle connection closes now. */
+  shutdown(): void {
+    this.shuttingDown = true;
+    this.closeIfIdle();
+  }
+
+  destroy(): void {
+    this.client.destroy();
+    this.upstream.destroy();
+  }
+
+  // ---- client -> source ----
+
+  private onClientData(chunk: Buffer): void {
+    this.ctx.stats.bytesFromClients += chunk.length;
+    if (this.rejecting) return;
+    this.inbox.push(chunk);
+    if (!this.blocked) this.pump();
+  }
+
+  private pump(): void {
+    while (!this.blocked && this.inbox.length > 0) {
+      const buf = this.inbox[0];
+      const start = this.inOffset;
+      if (this.rawRequests) {
+        const rest = start === 0 ? buf : buf.subarray(start);
+        if (!this.tunnel) this.capture?.addRead(rest);
+        this.writeUpstream(rest);
+        this.nextInbox();
+        continue;
+      }
+      const event = this.reqParser.execute(buf, start);
+      const pos = this.reqParser.offset;
+      switch (event) {
+        case ParseEvent.NeedMore:
+          // Head bytes stay with the parser until the head is whole; body bytes go on at once.
+          if (pos > start && !this.reqParser.inHead) this.forwardBody(buf.subarray(start, pos));
+          this.nextInbox();
+          break;
+        case ParseEvent.HeadComplete:
+          this.inOffset = pos;
+          this.onRequestHead(this.reqParser.head!);
+          break;
+        case ParseEvent.MessageComplete:
+          this.inOffset = pos;
+          this.onRequestEnd(this.reqParser.head!, buf.subarray(start, pos));
+          break;
+        case ParseEvent.Error:
+          this.onMalformedRequest(buf.subarray(start));
+          this.nextInbox();
+          break;
+      }
+    }
+    if (!this.blocked && this.inbox.length === 0 && this.clientEnded) this.upstream.end();
+    this.updateClientFlow();
+  }
+
+  private nextInbox(): void {
+    this.inbox.shift();
+    this.inOffset = 0;
+  }
+
+  private onRequestHead(head: HttpHead): void {
+    const s = this.ctx.settings;
+    this.ctx.stats.requests++;
+    const suppressed = !head.upgrade && s.rules.suppresses(head);
+    const req: PendingRequest = { method: head.method, captured: !!this.capture && !this.tunnel && !head.upgrade && !suppressed, upgrade: head.upgrade, rejected: false };
+    this.pending.push(req);
+    this.current = req;
+    if (req.captured) this.capture!.addRead(head.raw);
+    else if (suppressed) this.ctx.stats.requestsSuppressed++;
+    else if (head.upgrade) this.ctx.stats.requestsUncapturedUpgrade++;
+    const out = s.setHeaders.length > 0 ? rewriteHeaders(head.raw, s.setHeaders) : head.raw;
+    if (head.bodyless && this.gates(req)) req.heldHead = out;
+    else this.writeUpstream(out);
+  }
+
+  private forwardBody(slice: Buffer): void {
+    if (this.current?.captured) this.capture!.addRead(slice);
+    this.writeUpstream(slice);
+  }
+
+  private onRequestEnd(head: HttpHead, slice: Buffer): void {
+    const req = this.current!;
+    this.current = undefined;
+    if (req.captured) {
+      this.capture!.addRead(slice);
+      this.capture!.endOfMessage(head.firstLineByteLength, head.headersByteLength);
+      this.ctx.stats.requestsCaptured++;
+    } else if (this.capture && !this.tunnel && !req.upgrade) {
+      this.capture.requestDropped();
+    }
+    const last = req.heldHead ?? slice;
+    req.heldHead = undefined;
+    if (this.gates(req)) {
+      this.holdUntilAcked(req, last);
+      return;
+    }
+    if (last.length > 0) this.writeUpstream(last);
+    // Bytes after an Upgrade request may be another protocol: wait for the answer.
+    if (req.upgrade) this.blocked = true;
+  }
+
+  private gates(req: PendingRequest): boolean {
+    return req.captured && this.ctx.offloader.acknowledges && isMutatingMethod(req.method);
+  }
+
+  private holdUntilAcked(req: PendingRequest, last: Buffer): void {
+    const stats = this.ctx.stats;
+    stats.mutatingHeld++;
+    this.blocked = true;
+    this.wantAck = true;
+    this.lastAck = undefined;
+    this.capture!.flush();
+    this.wantAck = false;
+    const ack = this.lastAck ?? Promise.resolve(true);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), this.ctx.settings.ackTimeoutMs)));
+    void Promise.race([ack, timeout]).then((acked) => {
+      clearTimeout(timer);
+      if (this.finished) return;
+      if (!acked && this.ctx.settings.unackedPolicy === 'reject') {
+        stats.mutatingRejected++;
+        // The source never sees it; the capture says so, and the client gets a 503 in order.
+        this.capture?.requestDropped();
+        req.rejected = true;
+        this.rejecting = true;
+        this.inbox = [];
+        this.sendRejectionWhenDue();
+        return;
+      }
+      if (!acked) stats.mutatingForwardedWithoutAck++;
+      this.writeUpstream(last);
+      this.blocked = false;
+      this.pump();
+    });
+  }
+
+  private onMalformedRequest(rest: Buffer): void {
+    // Not HTTP we understand: relay it as it is and let the source answer.
+    this.ctx.stats.malformedConnections++;
+    this.rawRequests = true;
+    const carried = this.reqParser.carriedHeadBytes();
+    for (const part of [...carried, rest]) {
+      if (part.length === 0) continue;
+      if (!this.tunnel) this.capture?.addRead(part);
+      this.writeUpstream(part);
+    }
+  }
+
+  private writeUpstream(buf: Buffer): void {
+    if (buf.length === 0 || this.upstream.destroyed) return;
+    if (!this.upstream.write(buf)) {
+      this.upstreamFull = true;
+      this.updateClientFlow();
+    }
+  }
+
+  private updateClientFlow(): void {
+    const pause = this.upstreamFull || this.blocked;
+    if (pause && !this.clientPaused) {
+      this.clientPaused = true;
+      this.client.pause();
+    } else if (!pause && this.clientPaused) {
+      this.clientPaused = false;
+      this.client.resume();
+    }
+  }
+
+  private onClientEnd(): void {
+    this.clientEnded = true;
+    if (!this.blocked && this.inbox.length === 0) this.upstream.end();
+  }
+
+  // ---- source -> client ----
+
+  private onUpstreamData(chunk: Buffer): void {
+    this.ctx.stats.bytesFromSource += chunk.length;
+    this.bytesToClient += chunk.length;
+    if (!this.client.write(chunk)) this.upstream.pause();
+    if (this.rawResponses) {
+      if (!this.tunnel) this.capture?.addWrite(chunk);
+      return;
+    }
+    let pos = 0;
+    let captureFrom = 0;
+    let event = ParseEvent.NeedMore;
+    // After HeadComplete, run once more even at the chunk's end: a bodiless response ends there.
+    while ((pos < chunk.length || event === ParseEvent.HeadComplete) && !this.rawResponses) {
+      const start = pos;
+      const owner = this.pending[0];
+      const captureIt = !!this.capture && !this.tunnel && (owner ? owner.captured : true);
+      event = this.resParser.execute(chunk, pos);
+      pos = this.resParser.offset;
+      switch (event) {
+        case ParseEvent.NeedMore:
+          if (captureIt && !this.resParser.inHead && pos > captureFrom) this.capture!.addWrite(chunk.subarray(captureFrom, pos));
+          captureFrom = pos;
+          break;
+        case ParseEvent.HeadComplete: {
+          const head = this.resParser.head!;
+          if (head.raw.length > pos - start) {
+            // The head began in an earlier chunk: the parser kept it whole.
+            if (captureIt) this.capture!.addWrite(head.raw);
+            captureFrom = pos;
+          }
+          break;
+        }
+        case ParseEvent.MessageComplete:
+          if (captureIt && pos > captureFrom) this.capture!.addWrite(chunk.subarray(captureFrom, pos));
+          captureFrom = pos;
+          this.onResponseEnd(this.resParser.head!);
+          break;
+        case ParseEvent.Error:
+          this.rawResponses = true;
+          if (captureIt) {
+            for (const part of this.resParser.carriedHeadBytes()) this.capture!.addWrite(part);
+            this.capture!.addWrite(chunk.subarray(captureFrom));
+          }
+          pos = chunk.length;
+          break;
+      }
+    }
+    if (this.rawResponses && pos < chunk.length && !this.tunnel) this.capture?.addWrite(chunk.subarray(pos));
+  }
+
+  private onResponseEnd(head: HttpHead): void {
+    const owner = this.pending[0];
+    if (head.statusCode >= 100 && head.statusCode < 200) {
+      if (head.statusCode === 101 && owner?.upgrade) this.becomeTunnel();
+      return;
+    }
+    this.pending.shift();
+    if (owner?.upgrade) {
+      if (owner.method === 'CONNECT' && head.statusCode < 300) {
+        this.becomeTunnel();
+      } else {
+        this.blocked = false;
+        setImmediate(() => this.pump());
+      }
+    }
+    this.sendRejectionWhenDue();
+    this.closeIfIdle();
+  }
+
+  private becomeTunnel(): void {
+    this.tunnel = true;
+    this.rawRequests = true;
+    this.rawResponses = true;
+    this.pending.length = 0;
+    this.blocked = false;
+    setImmediate(() => this.pump());
+  }
+
+  private sendRejectionWhenDue(): void {
+    if (!this.pending[0]?.rejected) return;
+    this.client.end(SERVICE_UNAVAILABLE);
+    this.upstream.destroy();
+  }
+
+  private onUpstreamEnd(): void {
+    if (!this.rawResponses && this.resParser.finish() === ParseEvent.MessageComplete) this.onResponseEnd(this.resParser.head!);
+    this.client.end();
+  }
+
+  // ---- both ----
+
+  private closeIfIdle(): void {
+    if (!this.shuttingDown || this.finished) return;
+    if (this.pending.length === 0 && this.inbox.length === 0 && !this.blocked && this.reqParser.atMessageStart) {
+      this.client.end();
+      this.upstream.end();
+    }
+  }
+
+  private onError(err: Error & { code?: string }, side: 'client' | 'upstream'): void {
+    if (this.finished) return;
+    if (side === 'upstream') {
+      this.ctx.stats.upstreamErrors++;
+      // Nothing answered yet: tell the client why, as a reverse proxy would.
+      if (this.bytesToClient === 0 && this.pending.length > 0 && !this.client.destroyed) this.client.end(BAD_GATEWAY);
+      else this.client.destroy();
+      this.ctx.log.warn({ connectionId: this.id, code: err.code, err: err.message }, 'source connection failed');
+    } else {
+      this.upstream.destroy();
+      this.ctx.log.debug({ connectionId: this.id, code: err.code, err: err.message }, 'client connection failed');
+    }
+    if (this.capture && !this.capture.isClosed && !this.tunnel) this.capture.connectionException(`${side}: ${err.code ?? err.message}`);
+  }
+
+  private onSideClosed(side: 'client' | 'upstream'): void {
+    this.closedSides++;
+    if (side === 'client' && !this.upstream.destroyed) this.upstream.destroy();
+    if (side === 'upstream' && !this.client.destroyed && this.client.writableLength === 0 && this.client.writableEnded === false) this.client.end();
+    if (this.closedSides < 2 || this.finished) return;
+    this.finished = true;
+    this.ctx.stats.connectionsActive--;
+    this.capture?.close();
+    this.ctx.onClosed(this);
+  }
+}

@@ -1,0 +1,112 @@
+import { randomBytes } from 'node:crypto';
+import net from 'node:net';
+import tls from 'node:tls';
+import type { Logger } from '../core/logging';
+import type { CaptureOffloader } from './offloader';
+import { ConnectionSettings, ProxyConnection } from './proxy-connection';
+import type { ProxyStats } from './proxy-stats';
+
+export interface ProxyServerOptions {
+  /** Where the source listens: http(s)://host:port. */
+  destination: URL;
+  /** Skip certificate verification of an https destination. */
+  insecureDestination: boolean;
+  listenHost: string;
+  listenPort: number;
+  /** A TLS listener when set (PEM contents). */
+  tls?: { cert: Buffer; key: Buffer; clientCa?: Buffer };
+  settings: ConnectionSettings;
+  offloader: CaptureOffloader;
+  stats: ProxyStats;
+  log: Logger;
+  /** Emit capture of quiet connections at least this often. */
+  flushIntervalMs: number;
+}
+
+/** The listener: one ProxyConnection per accepted client, a flush timer, and a graceful stop. */
+export class ProxyServer {
+  private readonly server: net.Server;
+  private readonly connections = new Set<ProxyConnection>();
+  private readonly idPrefix = randomBytes(6).toString('hex');
+  private counter = 0;
+  private flushTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly opts: ProxyServerOptions) {
+    const onConnection = (socket: net.Socket) => this.accept(socket);
+    if (opts.tls) {
+      this.server = tls.createServer(
+        {
+          cert: opts.tls.cert,
+          key: opts.tls.key,
+          ca: opts.tls.clientCa,
+          requestCert: Boolean(opts.tls.clientCa),
+          rejectUnauthorized: Boolean(opts.tls.clientCa),
+        },
+        onConnection,
+      );
+      this.server.on('tlsClientError', (err) => opts.log.debug({ err: err.message }, 'TLS handshake with a client failed'));
+    } else {
+      this.server = net.createServer({ noDelay: true }, onConnection);
+    }
+    this.server.on('error', (err) => opts.log.error({ err }, 'listener error'));
+  }
+
+  async listen(): Promise<number> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen({ host: this.opts.listenHost, port: this.opts.listenPort, backlog: 4096 }, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    this.flushTimer = setInterval(() => {
+      for (const c of this.connections) c.flushCapture();
+    }, this.opts.flushIntervalMs);
+    this.flushTimer.unref();
+    return (this.server.address() as net.AddressInfo).port;
+  }
+
+  get activeConnections(): number {
+    return this.connections.size;
+  }
+
+  /**
+   * Stops accepting, lets each connection finish its request in flight (up to graceMs, then
+   * closes it), and flushes every connection's capture.
+   */
+  async stop(graceMs: number): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const c of this.connections) c.shutdown();
+    const deadline = Date.now() + graceMs;
+    while (this.connections.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    for (const c of this.connections) c.destroy();
+    while (this.connections.size > 0) await new Promise((r) => setTimeout(r, 10));
+    if (this.flushTimer) clearInterval(this.flushTimer);
+    await closed;
+  }
+
+  private accept(socket: net.Socket): void {
+    const connectionId = `${this.idPrefix}-${(++this.counter).toString(16).padStart(8, '0')}`;
+    const conn = new ProxyConnection(socket, {
+      settings: this.opts.settings,
+      offloader: this.opts.offloader,
+      stats: this.opts.stats,
+      log: this.opts.log,
+      connectionId,
+      connectUpstream: () => this.connectUpstream(),
+      onClosed: (c) => this.connections.delete(c),
+    });
+    this.connections.add(conn);
+  }
+
+  private connectUpstream(): net.Socket {
+    const d = this.opts.destination;
+    const https = d.protocol === 'https:';
+    const port = Number(d.port) || (https ? 443 : 80);
+    const host = d.hostname.replace(/^\[|\]$/g, '');
+    if (https) {
+      return tls.connect({ host, port, servername: net.isIP(host) ? undefined : host, rejectUnauthorized: !this.opts.insecureDestination, ALPNProtocols: ['http/1.1'] });
+    }
+    return net.connect({ host, port, noDelay: true });
+  }
+}

@@ -1,0 +1,25 @@
+/** Plain counters bumped on the hot path; /metrics reads them when scraped. */
+export class ProxyStats {
+  connectionsOpened = 0;
+  connectionsActive = 0;
+  bytesFromClients = 0;
+  bytesFromSource = 0;
+  requests = 0;
+  requestsCaptured = 0;
+  requestsSuppressed = 0;
+  requestsUncapturedUpgrade = 0;
+  malformedConnections = 0;
+  mutatingHeld = 0;
+  mutatingForwardedWithoutAck = 0;
+  mutatingRejected = 0;
+  recordsSubmitted = 0;
+  recordsAcked = 0;
+  recordsDropped = 0;
+  bytesDropped = 0;
+  kafkaErrors = 0;
+  bufferedBytes = 0;
+  journalBytes = 0;
+  /** Age in ms of the oldest record not yet acknowledged by the sink. */
+  oldestUnackedAt = 0;
+  upstreamErrors = 0;
+}

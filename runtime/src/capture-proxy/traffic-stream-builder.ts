@@ -1,0 +1,170 @@
+import { encodeTrafficStream, TrafficObservation, TrafficStream, varintSize } from '../core/traffic-stream';
+
+export interface TrafficStreamBuilderOptions {
+  connectionId: string;
+  nodeId: string;
+  /** Upper bound of one encoded record (Kafka message value). */
+  maxRecordBytes: number;
+  /** Receives each finished record, in order. `last` is true for the connection's final chunk. */
+  emit: (record: Uint8Array, last: boolean) => void;
+  now?: () => number;
+}
+
+// Observation wrapper: tag(1) + length(<=3); ts: tag(1) + length(1) + seconds(1+5) + nanos(1+5).
+const OBS_OVERHEAD = 4 + 14;
+// A data capture field: tag(1) + length(<=3) + inner data tag(1) + length(<=5).
+const DATA_OVERHEAD = 10;
+const MIN_SEGMENT = 256;
+
+/**
+ * Turns one connection's reads, writes and markers into TrafficStream records of bounded size,
+ * numbered from 1, with priorRequestsReceived and lastObservationWasUnterminatedRead set for the
+ * start of each record. Data is referenced, not copied, until the record is encoded.
+ */
+export class TrafficStreamBuilder {
+  private observations: TrafficObservation[] = [];
+  private size = 0;
+  private readonly headerBytes: number;
+  private chunk = 0;
+  private requestsCompleted = 0;
+  private inRequest = false;
+  private chunkPrior = 0;
+  private chunkUnterminated = false;
+  private closed = false;
+  private readonly now: () => number;
+
+  constructor(private readonly opts: TrafficStreamBuilderOptions) {
+    this.now = opts.now ?? Date.now;
+    const strBytes = (s: string) => 1 + varintSize(Buffer.byteLength(s)) + Buffer.byteLength(s);
+    // connectionId, nodeId, number (1+5), priorRequestsReceived (1+5), unterminated flag (2)
+    this.headerBytes = strBytes(opts.connectionId) + strBytes(opts.nodeId) + 6 + 6 + 2;
+    if (opts.maxRecordBytes < this.headerBytes + OBS_OVERHEAD + DATA_OVERHEAD + MIN_SEGMENT) {
+      throw new RangeError(`maxRecordBytes ${opts.maxRecordBytes} is too small for a record`);
+    }
+  }
+
+  get pendingObservations(): number {
+    return this.observations.length;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Requests whose end was recorded so far. */
+  get requestCount(): number {
+    return this.requestsCompleted;
+  }
+
+  addRead(data: Buffer): void {
+    if (data.length === 0) return;
+    this.addData(data, 'read');
+    this.inRequest = true;
+  }
+
+  addWrite(data: Buffer): void {
+    if (data.length === 0) return;
+    this.addData(data, 'write');
+  }
+
+  endOfMessage(firstLineByteLength?: number, headersByteLength?: number): void {
+    const eom: { firstLineByteLength?: number; headersByteLength?: number } = {};
+    if (firstLineByteLength !== undefined) eom.firstLineByteLength = firstLineByteLength;
+    if (headersByteLength !== undefined) eom.headersByteLength = headersByteLength;
+    this.add({ ts: this.ts(), endOfMessageIndicator: eom }, 16);
+    this.requestsCompleted++;
+    this.inRequest = false;
+  }
+
+  /** A request whose capture was suppressed, or that was not forwarded. */
+  requestDropped(): void {
+    this.add({ ts: this.ts(), requestDropped: {} }, 2);
+    this.inRequest = false;
+  }
+
+  connectionException(message: string): void {
+    const text = message.slice(0, 1000);
+    this.add({ ts: this.ts(), connectionException: { message: text } }, 4 + Buffer.byteLength(text));
+  }
+
+  /** Records the close and emits the last chunk. Nothing can be added afterwards. */
+  close(): void {
+    if (this.closed) return;
+    this.add({ ts: this.ts(), close: {} }, 2);
+    this.closed = true;
+    this.emit(true);
+  }
+
+  /** Emits what is pending as an intermediate chunk; false when there was nothing. */
+  flush(): boolean {
+    if (this.closed || this.observations.length === 0) return false;
+    this.emit(false);
+    return true;
+  }
+
+  private ts() {
+    const ms = this.now();
+    const seconds = Math.floor(ms / 1000);
+    return { seconds, nanos: (ms - seconds * 1000) * 1e6 };
+  }
+
+  private room(): number {
+    return this.opts.maxRecordBytes - this.headerBytes - this.size;
+  }
+
+  private add(obs: TrafficObservation, captureBytes: number): void {
+    if (this.closed) throw new Error('capture of a closed connection');
+    const bytes = OBS_OVERHEAD + captureBytes;
+    if (bytes > this.room() && this.observations.length > 0) this.emit(false);
+    if (this.observations.length === 0) {
+      this.chunkPrior = this.requestsCompleted;
+      this.chunkUnterminated = this.inRequest;
+    }
+    this.observations.push(obs);
+    this.size += bytes;
+  }
+
+  private addData(data: Buffer, kind: 'read' | 'write'): void {
+    const whole = OBS_OVERHEAD + DATA_OVERHEAD + data.length;
+    if (whole <= this.room()) {
+      this.add(kind === 'read' ? { ts: this.ts(), read: { data } } : { ts: this.ts(), write: { data } }, DATA_OVERHEAD + data.length);
+      return;
+    }
+    if (this.observations.length > 0 && whole <= this.opts.maxRecordBytes - this.headerBytes) {
+      this.emit(false);
+      this.addData(data, kind);
+      return;
+    }
+    // Larger than any record: segments, each filling what room is left, closed by segmentEnd.
+    const ts = this.ts();
+    let offset = 0;
+    while (offset < data.length) {
+      let room = this.room() - OBS_OVERHEAD - DATA_OVERHEAD;
+      if (room < MIN_SEGMENT) {
+        this.emit(false);
+        room = this.room() - OBS_OVERHEAD - DATA_OVERHEAD;
+      }
+      const piece = data.subarray(offset, offset + room);
+      offset += piece.length;
+      this.add(kind === 'read' ? { ts, readSegment: { data: piece } } : { ts, writeSegment: { data: piece } }, DATA_OVERHEAD + piece.length);
+      if (kind === 'read') this.inRequest = true;
+    }
+    this.add({ ts, segmentEnd: {} }, 2);
+  }
+
+  private emit(last: boolean): void {
+    const stream: TrafficStream = {
+      connectionId: this.opts.connectionId,
+      nodeId: this.opts.nodeId,
+      subStream: this.observations,
+      priorRequestsReceived: this.chunkPrior,
+      lastObservationWasUnterminatedRead: this.chunkUnterminated,
+    };
+    this.chunk++;
+    if (last) stream.numberOfThisLastChunk = this.chunk;
+    else stream.number = this.chunk;
+    this.observations = [];
+    this.size = 0;
+    this.opts.emit(encodeTrafficStream(stream), last);
+  }
+}
