@@ -129,7 +129,7 @@ export function buildCommand(): Command {
   opt('--journalDirectory <dir>', 'spill journal while Kafka is away (default: <tmp>/capture-proxy-journal-<listenPort>)');
   opt('--maxJournalBytes <bytes>', 'journal size beyond which capture is dropped (counted, logged, metric)', int('--maxJournalBytes', 0), 1024 * 1024 * 1024);
   opt('--captureFlushIntervalMs <ms>', 'emit the capture of quiet connections at least this often', int('--captureFlushIntervalMs', 10), 1000);
-  opt('--metricsPort <port>', 'serve Prometheus /metrics on this port', int('--metricsPort', 1, 65535));
+  opt('--metricsPort <port>', 'serve Prometheus /metrics on this port', int('--metricsPort', 0, 65535));
   opt('--metricsHost <host>', 'address of the metrics listener', undefined, '0.0.0.0');
   opt('--shutdownGraceMs <ms>', 'on SIGTERM, how long requests in flight may finish', int('--shutdownGraceMs', 0), 30_000);
   opt('--logLevel <level>', 'fatal, error, warn, info, debug', undefined, process.env.LOG_LEVEL ?? 'info');
