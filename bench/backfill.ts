@@ -4,11 +4,12 @@
  *   (c) elasticdump (npm)                  (d) raw _bulk ingest of the same documents from an NDJSON file
  * Env: MIGRATION_SOURCE_URL / MIGRATION_TARGET_URL (default: the local stack's 19200/29200),
  * BENCH_DOCS (default 500000), BENCH_WORKERS (default 2), BENCH_ELASTICDUMP_DOCS (default 50000: elasticdump
- * is measured on a prefix, it would take many minutes for all).
+ * is measured on a prefix, it would take many minutes for all), BENCH_BACKFILL_ARGS (extra flags for (a), e.g.
+ * "--items-in-flight 3 --page-size 2000"; several variants separated by ';'), BENCH_ONLY (e.g. "d,a": the methods to run; (a) always runs).
  */
 import { spawn } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 
@@ -17,6 +18,9 @@ const TARGET = process.env.MIGRATION_TARGET_URL ?? 'http://127.0.0.1:29200';
 const DOCS = Number(process.env.BENCH_DOCS ?? 500_000);
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 2);
 const DUMP_DOCS = Math.min(DOCS, Number(process.env.BENCH_ELASTICDUMP_DOCS ?? 50_000));
+// Several variants of (a), separated by ';', run one after another (the table's ratios use the fastest).
+const VARIANTS = (process.env.BENCH_BACKFILL_ARGS ?? '').split(';').map((v) => v.split(/\s+/).filter(Boolean));
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'd,a,b,c').split(',').map((x) => x.trim()));
 const root = join(__dirname, '..');
 const tag = `bench-bf-${Date.now().toString(36)}`;
 const dir = mkdtempSync(join(tmpdir(), 'bench-bf-'));
@@ -103,21 +107,23 @@ async function main(): Promise<void> {
   const results = [];
   try {
     // (d) first: the ceiling of what the target can ingest.
-    results.push(await timed('(d) raw _bulk from NDJSON file', DOCS, `${tag}-d`, async () => {
+    if (ONLY.has('d')) results.push(await timed('(d) raw _bulk from NDJSON file', DOCS, `${tag}-d`, async () => {
       await targetIndex(`${tag}-d`);
       await bulkFromFile(TARGET, `${tag}-d`, file);
     }));
-    results.push(await timed(`(a) document-backfill, ${WORKERS} workers`, DOCS, tag, async () => {
-      await targetIndex(tag);
-      const args = ['run', '--source-host', SOURCE, '--target-host', TARGET, '--index-allowlist', tag, '--working-state-index', `.ws-${tag}`, '--progress', 'none', '--failed-documents-file', join(dir, 'failed.jsonl')];
-      await Promise.all(Array.from({ length: WORKERS }, (_, i) => run(process.execPath, [join(root, 'runtime/dist/backfill/documents-cli.js'), ...args, '--worker-id', `bench-${i}`])));
-    }));
-    await es(TARGET, 'DELETE', `/.ws-${tag}`);
-    results.push(await timed('(b) reindex-from-remote', DOCS, `${tag}-b`, async () => {
+    for (const extra of VARIANTS) {
+      results.push(await timed(`(a) document-backfill, ${WORKERS} workers${extra.length ? ` ${extra.join(' ')}` : ''}`, DOCS, tag, async () => {
+        await targetIndex(tag);
+        const args = ['run', '--source-host', SOURCE, '--target-host', TARGET, '--index-allowlist', tag, '--working-state-index', `.ws-${tag}`, '--progress', 'none', '--failed-documents-file', join(dir, 'failed.jsonl'), ...extra];
+        await Promise.all(Array.from({ length: WORKERS }, (_, i) => run(process.execPath, [join(root, 'runtime/dist/backfill/documents-cli.js'), ...args, '--worker-id', `bench-${i}`])));
+      }));
+      await es(TARGET, 'DELETE', `/.ws-${tag}`);
+    }
+    if (ONLY.has('b')) results.push(await timed('(b) reindex-from-remote', DOCS, `${tag}-b`, async () => {
       await targetIndex(`${tag}-b`);
       await es(TARGET, 'POST', '/_reindex?wait_for_completion=true', { source: { remote: { host: SOURCE }, index: tag, size: 1000 }, dest: { index: `${tag}-b` } });
     }));
-    results.push(await timed(`(c) elasticdump (first ${DUMP_DOCS} docs)`, DUMP_DOCS, `${tag}-c`, async () => {
+    if (ONLY.has('c')) results.push(await timed(`(c) elasticdump (first ${DUMP_DOCS} docs)`, DUMP_DOCS, `${tag}-c`, async () => {
       await targetIndex(`${tag}-c`);
       await run(join(root, 'node_modules/.bin/elasticdump'), [`--input=${SOURCE}/${tag}`, `--output=${TARGET}/${tag}-c`, '--type=data', `--size=${DUMP_DOCS}`, '--quiet']);
     }));
@@ -127,13 +133,14 @@ async function main(): Promise<void> {
     await es(TARGET, 'DELETE', `/.ws-${tag}`).catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
   }
-  const a = results.find((r) => r.label.startsWith('(a)'))!;
+  const a = results.filter((r) => r.label.startsWith('(a)')).sort((x, y) => y.rate - x.rate)[0];
   const rows = results.map((r) => [r.label, String(r.docs), r.seconds.toFixed(1), Math.round(r.rate).toString(), r === a ? '1.00' : (a.rate / r.rate).toFixed(2)]);
   const header = ['method', 'docs', 'seconds', 'docs/s', '(a) / this'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (c: string[]) => c.map((x, i) => x.padEnd(widths[i])).join('  ');
   process.stdout.write([line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n') + '\n');
   process.stdout.write('targets: (a)/(b) >= 1.5, (a)/(c) >= 5, (a)/(d) >= 0.7\n');
+  process.stdout.write(`BENCH_DOCS=${DOCS} BENCH_WORKERS=${WORKERS} BENCH_ELASTICDUMP_DOCS=${DUMP_DOCS} BENCH_BACKFILL_ARGS="${process.env.BENCH_BACKFILL_ARGS ?? ''}"; load average at the end ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
 }
 
 main().catch((err) => {
