@@ -158,7 +158,7 @@ export function serializeRequest(req: HttpRequest): Buffer {
 }
 
 /** Whether bytes hold a whole response (head, and the body its framing announces). */
-export function isCompleteResponse(bytes: Buffer): boolean {
+export function isCompleteResponse(bytes: Buffer, requestMethod = 'GET'): boolean {
   try {
     let rest = bytes;
     for (;;) {
@@ -168,7 +168,7 @@ export function isCompleteResponse(bytes: Buffer): boolean {
         rest = head.rest;
         continue;
       }
-      if (status === 204 || status === 304) return true;
+      if (status === 204 || status === 304 || requestMethod === 'HEAD') return true;
       if (isChunked(head.headers)) return decodeChunked(head.rest).complete;
       const cl = headerValue(head.headers, 'content-length');
       return cl === undefined || head.rest.length >= Number(cl);

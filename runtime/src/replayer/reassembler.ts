@@ -198,7 +198,8 @@ export class Reassembler {
     req.sourceResponse = conn.responseParts.length === 1 ? conn.responseParts[0] : Buffer.concat(conn.responseParts);
     conn.responseParts = [];
     // Idle after a complete answer is a normal end; only a cut-off answer marks the tuple expired.
-    req.expired = expired && !isCompleteResponse(req.sourceResponse);
+    const method = req.bytes.subarray(0, 5).toString('latin1') === 'HEAD ' ? 'HEAD' : 'GET';
+    req.expired = expired && !isCompleteResponse(req.sourceResponse, method);
     req.sourceDone = true;
     this.listener.onSourceResponse(req);
   }

@@ -26,6 +26,8 @@ export interface ReplayerOptions {
   connectionRetryMs: number;
   retryBaseMs?: number;
   insecure?: boolean;
+  /** How long after reading its first request the replay clock starts. @default 1000 */
+  startLeadMs?: number;
   /** Per attempt, for headers and for body. @default 60000 */
   requestTimeoutMs?: number;
   tupleWriter: TupleWriter;
@@ -139,11 +141,15 @@ export class TrafficReplayer implements ReassemblyListener {
     this.sessions.clear();
   }
 
-  /** Wall time at which a request captured at sourceTs is due. */
+  /**
+   * Wall time at which a request captured at sourceTs is due. The clock starts a moment after the
+   * first request is read: partitions are read side by side, so a slightly earlier request may
+   * still arrive and must keep its place before the first one.
+   */
   private dueAt(sourceTs: number): number {
     if (this.t0 === undefined || this.start === undefined) {
       this.t0 = sourceTs;
-      this.start = Date.now();
+      this.start = Date.now() + (this.opts.startLeadMs ?? 1000);
     }
     return this.start + (sourceTs - this.t0) / this.opts.speedupFactor;
   }

@@ -1,0 +1,208 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import { join, resolve } from 'node:path';
+import { constants, gunzipSync } from 'node:zlib';
+import { Kafka } from 'kafkajs';
+import { isCompleteResponse } from '../../../runtime/src/replayer/http-message';
+import type { Tuple } from '../../../runtime/src/replayer/tuple';
+
+export const CLI = resolve(__dirname, '../../../runtime/dist/replayer/cli.js');
+
+export function assertBuilt(): void {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npx tsc -p runtime\` first (npm test does)`);
+}
+
+/** A request as a client writes it. */
+export function httpRequest(method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}): Buffer {
+  const payload = body === undefined ? Buffer.alloc(0) : Buffer.isBuffer(body) ? body : Buffer.from(body);
+  const lines = [`${method} ${path} HTTP/1.1`, 'Host: localhost:9200'];
+  if (payload.length && !headers['Content-Type']) lines.push('Content-Type: application/json');
+  for (const [k, v] of Object.entries(headers)) lines.push(`${k}: ${v}`);
+  if (!Object.keys(headers).some((k) => k.toLowerCase() === 'transfer-encoding')) lines.push(`Content-Length: ${payload.length}`);
+  return Buffer.concat([Buffer.from(lines.join('\r\n') + '\r\n\r\n'), payload]);
+}
+
+/** Milliseconds since the epoch with sub-millisecond precision, as a capture would stamp them. */
+export const nowMs = () => performance.timeOrigin + performance.now();
+
+/** One keep-alive client connection that records the exact bytes it sends and receives. */
+export class RawConnection {
+  private socket?: net.Socket;
+  constructor(private readonly url: URL) {}
+
+  async exchange(request: Buffer): Promise<{ request: Buffer; response: Buffer; requestTs: number; responseTs: number }> {
+    if (!this.socket) {
+      this.socket = net.connect(Number(this.url.port), this.url.hostname);
+      await new Promise<void>((res, rej) => this.socket!.once('connect', res).once('error', rej));
+    }
+    const socket = this.socket;
+    const requestTs = nowMs();
+    const chunks: Buffer[] = [];
+    const response = await new Promise<Buffer>((resolveResponse, reject) => {
+      const onData = (d: Buffer) => {
+        chunks.push(d);
+        const all = Buffer.concat(chunks);
+        if (isCompleteResponse(all, request.subarray(0, 5).toString() === 'HEAD ' ? 'HEAD' : 'GET')) {
+          socket.off('data', onData);
+          resolveResponse(all);
+        }
+      };
+      socket.on('data', onData);
+      socket.once('error', reject);
+      socket.write(request);
+    });
+    return { request, response, requestTs, responseTs: nowMs() };
+  }
+
+  close(): void {
+    this.socket?.end();
+  }
+}
+
+export interface LoggedRequest {
+  method: string;
+  url: string;
+  at: number;
+  body: string;
+}
+
+/**
+ * An HTTP forwarder in front of the target that logs every request it receives (the replayer's
+ * request log) and can be taken down and brought back on the same port.
+ */
+export class RecordingForwarder {
+  readonly log: LoggedRequest[] = [];
+  private server?: http.Server;
+  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+  port = 0;
+  constructor(private readonly target: URL) {}
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async start(port = 0): Promise<void> {
+    const server = http.createServer((req, res) => {
+      const at = nowMs();
+      const chunks: Buffer[] = [];
+      req.on('data', (c) => chunks.push(c));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks);
+        this.log.push({ method: req.method!, url: req.url!, at, body: body.toString('utf8') });
+        const headers = { ...req.headers, host: this.target.host };
+        const up = http.request({ host: this.target.hostname, port: this.target.port, method: req.method, path: req.url, headers, agent: this.agent }, (upRes) => {
+          res.writeHead(upRes.statusCode!, upRes.headers);
+          upRes.pipe(res);
+        });
+        up.on('error', () => res.destroy());
+        up.end(body);
+      });
+    });
+    server.keepAliveTimeout = 60_000;
+    await new Promise<void>((res, rej) => server.once('error', rej).listen(port, '127.0.0.1', () => res()));
+    this.port = (server.address() as net.AddressInfo).port;
+    this.server = server;
+  }
+
+  /** The target goes away: the listener closes and open connections are cut. */
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((res) => server.close(() => res()));
+  }
+
+  async close(): Promise<void> {
+    await this.stop();
+    this.agent.destroy();
+  }
+}
+
+export interface ReplayerProcess {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
+
+export function startReplayer(args: string[], env: Record<string, string> = {}): ReplayerProcess {
+  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, LOG_LEVEL: process.env.REPLAYER_TEST_LOG_LEVEL ?? 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (err += d));
+  const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+  return { child, stdout: () => out, stderr: () => err, exited };
+}
+
+/** Every tuple in a tuple directory; a gzip member cut by kill -9 is read as far as it goes. */
+export function readTuples(dir: string): Tuple[] {
+  if (!existsSync(dir)) return [];
+  const tuples: Tuple[] = [];
+  for (const f of readdirSync(dir).filter((n) => n.endsWith('.log.gz')).sort()) {
+    const text = gunzipSync(readFileSync(join(dir, f)), { finishFlush: constants.Z_SYNC_FLUSH }).toString('utf8');
+    for (const line of text.split('\n')) {
+      if (!line) continue;
+      try {
+        tuples.push(JSON.parse(line));
+      } catch {
+        // The cut end of a file written when the process was killed.
+      }
+    }
+  }
+  return tuples;
+}
+
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs: number, everyMs = 250): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** Committed offset per partition of the group on the topic (-1 when none). */
+export async function committedOffsets(kafka: Kafka, groupId: string, topic: string): Promise<number[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return entry.partitions.sort((a, b) => a.partition - b.partition).map((p) => Number(p.offset));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export async function endOffsets(kafka: Kafka, topic: string): Promise<number[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return offsets.sort((a, b) => a.partition - b.partition).map((p) => Number(p.high));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export async function createTopic(kafka: Kafka, topic: string, partitions: number, messages: { key: string; value: Buffer }[]): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true });
+  await admin.disconnect();
+  const producer = kafka.producer();
+  await producer.connect();
+  for (let i = 0; i < messages.length; i += 500) await producer.send({ topic, messages: messages.slice(i, i + 500), acks: -1 });
+  await producer.disconnect();
+}
+
+export async function deleteTopic(kafka: Kafka, topic: string): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+  await admin.disconnect();
+}
