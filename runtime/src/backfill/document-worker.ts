@@ -172,7 +172,7 @@ export class DocumentWorker {
   private async setup(mine: Versioned<SetupDoc>): Promise<void> {
     const plan = await planSourceIndices(this.o.source, this.o.indexAllowlist);
     const items = planItems(plan, this.o.docsPerItem);
-    for (const item of items) await this.o.store.create(item.id, item.doc);
+    await this.o.store.createMany(items);
     let restore = mine.doc.restore;
     if (this.o.disableRefreshAndReplicas && !restore) {
       restore = {};

@@ -67,6 +67,24 @@ export class LeaseStore {
     return true;
   }
 
+  /**
+   * Creates many documents with _bulk (one refresh at the end); ids that already exist are left
+   * as they are (another worker planned them first).
+   */
+  async createMany(docs: { id: string; doc: unknown }[]): Promise<void> {
+    for (let i = 0; i < docs.length; i += 1000) {
+      const chunk = docs.slice(i, i + 1000);
+      const body = chunk.map((d) => `${JSON.stringify({ create: { _id: d.id } })}\n${JSON.stringify(d.doc)}\n`).join('');
+      const last = i + 1000 >= docs.length;
+      const path = `/${encodeURIComponent(this.indexName)}/_bulk${last ? '?refresh=true' : ''}`;
+      const res = await this.target.request({ method: 'POST', path, body, headers: { 'content-type': 'application/x-ndjson' } });
+      if (res.statusCode >= 300) throw new ClusterRequestError({ method: 'POST', path }, res);
+      const parsed = JSON.parse(res.body.toString('utf8')) as { errors: boolean; items: { create: { status: number; error?: unknown } }[] };
+      const bad = parsed.errors ? parsed.items.find((it) => it.create.status !== 201 && it.create.status !== 409) : undefined;
+      if (bad) throw new ClusterRequestError({ method: 'POST', path }, { ...res, body: Buffer.from(JSON.stringify(bad.create.error)) });
+    }
+  }
+
   /** The new version, or undefined when someone changed the document since `prev` was read. */
   async update<T>(prev: Versioned<T>, doc: T, refresh = false): Promise<Versioned<T> | undefined> {
     const path = `${this.path(prev.id)}?if_seq_no=${prev.seqNo}&if_primary_term=${prev.primaryTerm}${refresh ? '&refresh=true' : ''}`;
