@@ -36,6 +36,7 @@ function program(): Command {
     .addOption(opt('--kafka-traffic-username <user>', 'SCRAM user'))
     .addOption(opt('--kafka-traffic-password <password>', 'SCRAM password'))
     .addOption(opt('--kafka-traffic-plaintext', 'no TLS to Kafka even with SASL (local brokers)'))
+    .addOption(opt('--kafka-session-timeout-seconds <s>', 'a replayer silent this long loses its partitions to the others', '30'))
     .addOption(opt('--speedup-factor <n>', 'replay this many times faster than captured', '1'))
     .addOption(opt('--target-username <user>', 'basic auth to the target (replaces the captured Authorization)'))
     .addOption(opt('--target-password <password>', 'basic auth password'))
@@ -99,7 +100,7 @@ async function main(): Promise<void> {
 
   if (config.kafka) {
     const kafka = createKafka({ ...config.kafka, logger });
-    const source = new KafkaSource({ kafka, topic: config.kafka.topic, groupId: config.kafka.groupId, replayer, metrics, logger });
+    const source = new KafkaSource({ kafka, topic: config.kafka.topic, groupId: config.kafka.groupId, sessionTimeoutMs: config.kafka.sessionTimeoutMs, replayer, metrics, logger });
     const onSignal = (signal: string) => {
       if (stopping) return;
       stopping = true;

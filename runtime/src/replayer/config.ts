@@ -18,6 +18,7 @@ export interface CliOptions {
   kafkaTrafficUsername?: string;
   kafkaTrafficPassword?: string;
   kafkaTrafficPlaintext?: boolean;
+  kafkaSessionTimeoutSeconds: string;
   speedupFactor: string;
   targetUsername?: string;
   targetPassword?: string;
@@ -42,7 +43,7 @@ export interface CliOptions {
 export interface ReplayerConfig {
   target: URL;
   input?: string;
-  kafka?: { brokers: string; topic: string; groupId: string; clientId: string; auth: KafkaAuth; tls?: boolean };
+  kafka?: { brokers: string; topic: string; groupId: string; clientId: string; auth: KafkaAuth; tls?: boolean; sessionTimeoutMs: number };
   auth: TargetAuth;
   basic?: { username: string; password: string };
   sigv4?: { service: string; region: string };
@@ -127,7 +128,9 @@ export function resolveConfig(o: CliOptions): ReplayerConfig {
       kauth = { type, username: o.kafkaTrafficUsername, password: o.kafkaTrafficPassword };
     } else throw new ConfigError(`--kafka-traffic-auth-type must be none, msk-iam, scram-sha-512 or ssl (got "${type}")`);
     if (!o.kafkaTrafficTopic) throw new ConfigError('--kafka-traffic-topic is required with --kafka-traffic-brokers');
-    kafka = { brokers: o.kafkaTrafficBrokers, topic: o.kafkaTrafficTopic, groupId: o.kafkaTrafficGroupId, clientId: o.kafkaTrafficClientId, auth: kauth, tls: o.kafkaTrafficPlaintext ? false : undefined };
+    kafka = { brokers: o.kafkaTrafficBrokers, topic: o.kafkaTrafficTopic, groupId: o.kafkaTrafficGroupId, clientId: o.kafkaTrafficClientId, auth: kauth, tls: o.kafkaTrafficPlaintext ? false : undefined,
+      sessionTimeoutMs: number('kafka-session-timeout-seconds', o.kafkaSessionTimeoutSeconds, { min: 6 }) * 1000,
+    };
   }
 
   return {

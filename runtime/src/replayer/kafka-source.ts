@@ -12,6 +12,8 @@ export interface KafkaSourceOptions {
   replayer: TrafficReplayer;
   metrics: ReplayerMetrics;
   logger: Logger;
+  /** A member silent this long leaves the group (a killed replayer's partitions move on after it). @default 30000 */
+  sessionTimeoutMs?: number;
   /** How often finished offsets are committed. @default 1000 */
   commitIntervalMs?: number;
 }
@@ -32,7 +34,8 @@ export class KafkaSource {
   private joinedOnce = false;
 
   constructor(private readonly opts: KafkaSourceOptions) {
-    this.consumer = opts.kafka.consumer({ groupId: opts.groupId, sessionTimeout: 30_000, heartbeatInterval: 3_000, allowAutoTopicCreation: false });
+    const sessionTimeout = opts.sessionTimeoutMs ?? 30_000;
+    this.consumer = opts.kafka.consumer({ groupId: opts.groupId, sessionTimeout, heartbeatInterval: Math.min(3_000, Math.floor(sessionTimeout / 3)), allowAutoTopicCreation: false });
     this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
       if (this.joinedOnce) {
         opts.logger.warn({ memberAssignment: e.payload.memberAssignment }, 'consumer group rebalanced: unfinished work will be read again from the committed offsets');
