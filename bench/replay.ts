@@ -1,0 +1,139 @@
+/**
+ * npm run bench:replay — the replayer at full speed against a direct load generator, in the same
+ * run, on the same target; and its timing error at speedup 1. Loopback only, bounded:
+ * BENCH_REPLAY_REQUESTS (default 100000), BENCH_REPLAY_CONNECTIONS (default 32),
+ * BENCH_TARGET_URL (default the dev stack's http://127.0.0.1:29200).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import pino from 'pino';
+import { Client } from 'undici';
+import { ClusterClient } from '../runtime/src/core/cluster-client';
+import { encodeTrafficStreamLine } from '../runtime/src/core/traffic-stream';
+import { replayLines } from '../runtime/src/replayer/file-source';
+import { ReplayerMetrics } from '../runtime/src/replayer/metrics';
+import { TrafficReplayer } from '../runtime/src/replayer/replayer';
+import { TupleWriter } from '../runtime/src/replayer/tuple-writer';
+import { CapturedConnection, encodeConnection, interleave } from '../test/integration/support/capture-encoder';
+
+const TOTAL = Number(process.env.BENCH_REPLAY_REQUESTS ?? 100_000);
+const CONNECTIONS = Number(process.env.BENCH_REPLAY_CONNECTIONS ?? 32);
+const TARGET = process.env.BENCH_TARGET_URL ?? 'http://127.0.0.1:29200';
+const index = `bench-replay-${Date.now().toString(36)}`;
+
+function req(method: string, path: string, body = '', type = 'application/json'): Buffer {
+  return Buffer.from(`${method} ${path} HTTP/1.1\r\nHost: source:9200\r\nContent-Type: ${type}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+}
+const OK = Buffer.from('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}');
+
+/** 1 in 5 a _bulk of 5 documents, else a search; spread over spanMs of capture time. */
+function workload(total: number, connections: number, spanMs: number): CapturedConnection[] {
+  const conns: CapturedConnection[] = Array.from({ length: connections }, (_, c) => ({ connectionId: `bench-${c}`, exchanges: [] }));
+  const start = Date.now();
+  for (let i = 0; i < total; i++) {
+    const t = start + (i * spanMs) / total;
+    const request = i % 5 === 0
+      ? req('POST', `/${index}/_bulk`, Array.from({ length: 5 }, (_, d) => `{"index":{"_id":"${i}-${d}"}}\n{"n":${i},"d":${d},"text":"bench document ${i}"}\n`).join(''), 'application/x-ndjson')
+      : req('GET', `/${index}/_search?size=1`, `{"query":{"term":{"d":${i % 5}}}}`);
+    conns[i % connections].exchanges.push({ request, response: OK, requestTs: t, responseTs: t + 1 });
+  }
+  return conns;
+}
+
+function lines(conns: CapturedConnection[]): string[] {
+  return interleave(conns.map((c) => encodeConnection(c))).map(encodeTrafficStreamLine);
+}
+
+async function replay(recordLines: string[], target: string, speedup: number, dir: string): Promise<number> {
+  const tupleWriter = new TupleWriter({ dir });
+  const replayer = new TrafficReplayer({
+    target: new URL(target), auth: { type: 'passthrough' }, transforms: [], speedupFactor: speedup, maxConcurrentRequests: 1024, maxPendingRequests: 10_000,
+    packetTimeoutMs: 70_000, maxRetries: 4, connectionRetryMs: 60_000, startLeadMs: 0, tupleWriter, metrics: new ReplayerMetrics(), logger: pino({ level: 'silent' }),
+    onFatal: (err) => { throw err; },
+  });
+  const started = performance.now();
+  await replayLines(Readable.from(recordLines.map((l) => `${l}\n`)), replayer);
+  await replayer.drain();
+  const elapsed = performance.now() - started;
+  await tupleWriter.close();
+  await replayer.close();
+  return elapsed;
+}
+
+/** The same requests, sent straight from memory on the same number of keep-alive connections. */
+async function direct(conns: CapturedConnection[], target: string): Promise<number> {
+  const { parseRequest } = await import('../runtime/src/replayer/http-message');
+  const started = performance.now();
+  await Promise.all(conns.map(async (c) => {
+    const client = new Client(target, { pipelining: 1 });
+    for (const ex of c.exchanges) {
+      const r = parseRequest(ex.request);
+      const res = await client.request({ method: r.method as any, path: r.uri, headers: { 'content-type': 'application/json' }, body: r.body.length ? r.body : undefined });
+      await res.body.arrayBuffer();
+    }
+    await client.close();
+  }));
+  return performance.now() - started;
+}
+
+/** Lateness of each arrival against its due time, on a loopback server that answers at once. */
+async function timingError(dir: string): Promise<{ p50: number; p99: number }> {
+  const arrivals: { path: string; at: number }[] = [];
+  const server = http.createServer((rq, rs) => {
+    arrivals.push({ path: rq.url!, at: performance.now() });
+    rq.resume();
+    rq.on('end', () => rs.end('{}'));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as AddressInfo).port;
+  const n = 2000;
+  const conns: CapturedConnection[] = Array.from({ length: 20 }, (_, c) => ({ connectionId: `timing-${c}`, exchanges: [] }));
+  const start = Date.now();
+  for (let i = 0; i < n; i++) {
+    const t = start + i * 5 + (i % 7);
+    conns[i % 20].exchanges.push({ request: req('GET', `/t/${i}`), response: OK, requestTs: t, responseTs: t + 1 });
+  }
+  await replay(lines(conns), `http://127.0.0.1:${port}`, 1, dir);
+  server.close();
+  const due = new Map(conns.flatMap((c) => c.exchanges).map((ex) => [ex.request.toString('latin1').split(' ')[1], ex.requestTs - start]));
+  // Deviation from the schedule once the constant start offset (first connects) is taken out.
+  const offsets = arrivals.map((a) => a.at - due.get(a.path)!).sort((a, b) => a - b);
+  const median = offsets[Math.floor(offsets.length / 2)];
+  const errors = offsets.map((o) => Math.abs(o - median)).sort((a, b) => a - b);
+  return { p50: errors[Math.floor(errors.length * 0.5)], p99: errors[Math.floor(errors.length * 0.99)] };
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-replay-'));
+  const cluster = new ClusterClient({ endpoint: TARGET });
+  await cluster.json('PUT', `/${index}`, { settings: { number_of_shards: 1, number_of_replicas: 0, refresh_interval: '1s' } });
+  try {
+    const conns = workload(TOTAL, CONNECTIONS, 1000);
+    const recordLines = lines(conns);
+    process.stderr.write(`${TOTAL} requests (${TOTAL / 5} _bulk of 5, the rest searches) on ${CONNECTIONS} connections to ${TARGET}\n`);
+    const directMs = await direct(conns, TARGET);
+    const replayMs = await replay(recordLines, TARGET, 1e9, join(dir, 'tuples'));
+    const timing = await timingError(join(dir, 'timing'));
+    const directRps = TOTAL / (directMs / 1000);
+    const replayRps = TOTAL / (replayMs / 1000);
+    const rows = [
+      ['direct load generator (baseline)', directRps.toFixed(0), '1.00', '-'],
+      ['traffic replayer, full speed (+ tuples, gzip, fsync)', replayRps.toFixed(0), (replayRps / directRps).toFixed(2), '-'],
+      ['timing error at speedup 1 (2000 req, 20 conns)', '-', '-', `p50 ${timing.p50.toFixed(1)} ms / p99 ${timing.p99.toFixed(1)} ms`],
+    ];
+    process.stdout.write(`| run | requests/s | ratio | timing |\n|---|---|---|---|\n${rows.map((r) => `| ${r.join(' | ')} |`).join('\n')}\n`);
+  } finally {
+    await cluster.request({ method: 'DELETE', path: `/${index}` }).catch(() => undefined);
+    await cluster.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`${err.stack ?? err}\n`);
+  process.exit(1);
+});
