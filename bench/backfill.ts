@@ -119,6 +119,9 @@ async function main(): Promise<void> {
       }));
       await es(TARGET, 'DELETE', `/.ws-${tag}`);
     }
+    // The old _id-sorted reads loaded every id of the index into the source's heap (fielddata).
+    const fielddata = (await es(SOURCE, 'GET', `/${tag}/_stats/fielddata`))._all.total.fielddata.memory_size_in_bytes;
+    process.stderr.write(`source fielddata after (a): ${fielddata} bytes\n`);
     if (ONLY.has('b')) results.push(await timed('(b) reindex-from-remote', DOCS, `${tag}-b`, async () => {
       await targetIndex(`${tag}-b`);
       await es(TARGET, 'POST', '/_reindex?wait_for_completion=true', { source: { remote: { host: SOURCE }, index: tag, size: 1000 }, dest: { index: `${tag}-b` } });
