@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
-import { freePort } from '../../runtime/src/local/ports';
+import { freePort, freePortRange } from '../../runtime/src/local/ports';
 import { isAlive } from '../../runtime/src/local/servers';
 import { down, readState, status, up } from '../../runtime/src/local/stack';
 
@@ -9,7 +9,7 @@ const CLI = path.resolve(__dirname, '../../runtime/dist/local/cli.js');
 
 describe('local stack lifecycle', () => {
   it('starts a server, reports it, and stops it by pid leaving nothing behind', async () => {
-    const port = await freePort();
+    const port = await freePortRange(3);
     const name = `lifecycle-${process.pid}`;
     const state = await up({ name, only: ['kafka'], ports: { kafka: port, source: 1, target: 1 } });
     const pid = state.servers.kafka!.pid;

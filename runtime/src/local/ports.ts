@@ -29,3 +29,18 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/**
+ * A base port whose next `count` ports are all free, for servers that take several (Kafka: port,
+ * controller, SASL). Chosen below Linux's ephemeral range (32768+), where outgoing connections
+ * would otherwise grab the neighbours of a port the OS just handed out.
+ */
+export async function freePortRange(count: number): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 12_000);
+    let free = true;
+    for (let p = base; p < base + count && free; p++) free = await isPortFree(p);
+    if (free) return base;
+  }
+  throw new Error(`no ${count} consecutive free ports found between 20000 and 32000`);
+}
