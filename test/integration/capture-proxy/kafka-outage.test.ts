@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { RunningProxy } from '../../../runtime/src/capture-proxy/capture-proxy';
-import { freePort, isPortFree } from '../../../runtime/src/local/ports';
+import { freePortRange } from '../../../runtime/src/local/ports';
 import { down, up } from '../../../runtime/src/local/stack';
 import { stackEndpoints, uniqueName } from '../support/env';
 import { byConnection, closedConnections, rawExchange, readTopic, startProxy, statusOf } from './support';
@@ -19,13 +19,6 @@ let forwarding: RunningProxy;
 let rejecting: RunningProxy;
 const exchanges: Array<{ sent: Buffer; received: Buffer }> = [];
 
-async function kafkaPorts(): Promise<number> {
-  for (;;) {
-    const p = await freePort();
-    if ((await isPortFree(p + 1)) && (await isPortFree(p + 2))) return p;
-  }
-}
-
 function request(method: string, target: string, body?: string): Buffer {
   const len = body === undefined ? '' : `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n`;
   return Buffer.from(`${method} ${target} HTTP/1.1\r\n${host}${len}\r\n${body ?? ''}`);
@@ -40,7 +33,7 @@ async function via(proxy: RunningProxy, parts: Buffer[]): Promise<Buffer> {
 const startKafka = () => up({ name: kafkaName, only: ['kafka'], ports: { kafka: kafkaPort, source: 1, target: 1 }, heapMb: { kafka: 384 } });
 
 beforeAll(async () => {
-  kafkaPort = await kafkaPorts();
+  kafkaPort = await freePortRange(3);
   brokers = `127.0.0.1:${kafkaPort}`;
   await startKafka();
   const common = ['--destinationUri', sourceUrl, '--kafkaConnection', brokers, '--kafkaTopic', topic, '--captureAckTimeoutMs', '1500', '--maxBufferedCaptureBytes', String(1024 * 1024)];
