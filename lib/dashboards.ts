@@ -10,7 +10,7 @@ import { METRICS_NAMESPACE } from './config';
 export const METRICS = {
   capture: ['captureConnectionsOpened', 'captureRequests', 'captureBytesRead', 'captureKafkaRecordsSent', 'captureKafkaSendErrors'],
   replay: ['replayRequests', 'replayErrors', 'replayStatusMismatches', 'replayLagMs', 'replayLatencyMs'],
-  backfill: ['backfillDocumentsMigrated', 'backfillBulkErrors', 'backfillWorkItemsCompleted', 'backfillWorkItemsRemaining'],
+  backfill: ['backfillDocumentsMigrated', 'backfillDocumentsFailed', 'backfillDocumentsRemaining'],
 } as const;
 
 export interface MigrationDashboardsProps {

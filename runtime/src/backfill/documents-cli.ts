@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { Command, Option } from 'commander';
 import { ConfigError, exitWithError } from '../core/errors';
+import { startEmfReporter } from '../core/emf';
 import { createLogger } from '../core/logging';
 import { parseAllowlist } from './allowlist';
 import { addClusterOptions, checkAccess, clusterSettings, loadConfig, makeClient, parseBytes, parsePositiveInt } from './cluster-options';
@@ -42,6 +43,11 @@ async function runWorkers(opts: Record<string, any>): Promise<void> {
   const workerId = opts.workerId ?? `${hostname()}-${process.pid}`;
   const log = createLogger({ name: 'document-backfill' }).child({ workerId });
   const progress = new ProgressReporter(opts.progress ?? (process.stderr.isTTY ? 'bar' : 'json'));
+  const totals = { backfillDocumentsMigrated: 0, backfillDocumentsFailed: 0, backfillDocumentsRemaining: Number.NaN };
+  const emf = startEmfReporter({
+    metrics: { backfillDocumentsMigrated: { kind: 'counter' }, backfillDocumentsFailed: { kind: 'counter' }, backfillDocumentsRemaining: { kind: 'gauge' } },
+    read: () => ({ ...totals }),
+  });
   const worker = new DocumentWorker({
     source,
     target,
@@ -58,7 +64,12 @@ async function runWorkers(opts: Record<string, any>): Promise<void> {
     writer: { maxBulkBytes: opts.maxBulkBytes, maxInFlight: opts.maxInFlight, compress, failedDocumentsFile: opts.failedDocumentsFile },
     disableRefreshAndReplicas: Boolean(opts.disableRefreshAndReplicas),
     log,
-    onProgress: (p) => progress.update(p.done, p.total),
+    onProgress: (p) => {
+      progress.update(p.done, p.total);
+      totals.backfillDocumentsMigrated += p.written;
+      totals.backfillDocumentsFailed += p.failed;
+      totals.backfillDocumentsRemaining = Math.max(0, p.total - p.done);
+    },
   });
   const started = Date.now();
   try {
@@ -74,6 +85,7 @@ async function runWorkers(opts: Record<string, any>): Promise<void> {
     }
   } finally {
     progress.stop();
+    emf?.stop();
     await Promise.all([source.close(), target.close()]);
   }
 }
