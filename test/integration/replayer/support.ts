@@ -159,9 +159,16 @@ export function readTuples(dir: string): Tuple[] {
 export async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs: number, everyMs = 250): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = await check();
+    let value: T | undefined;
+    let failure: unknown;
+    try {
+      value = await check();
+    } catch (err) {
+      // Kafka answers NOT_COORDINATOR and the like while a fresh broker settles: ask again.
+      failure = err;
+    }
     if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${failure ? ` (last error: ${(failure as Error).message})` : ''}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
