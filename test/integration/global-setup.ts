@@ -15,7 +15,8 @@ export default async function globalSetup(): Promise<void> {
     const started = Date.now();
     const state = await up({ ...TEST_STACK, log: (line) => process.stderr.write(`[local stack] ${line}\n`) });
     Object.assign(process.env, stackEnv(state));
-    process.env.MIGRATION_TEST_STACK_OWNED = '1';
+    // A stack another run started is that run's to stop.
+    if (!state.reused) process.env.MIGRATION_TEST_STACK_OWNED = '1';
     process.stderr.write(`[local stack] up in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   }
   if (!process.env.MIGRATION_MOTO_URL) {

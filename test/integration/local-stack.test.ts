@@ -15,8 +15,11 @@ describe('local stack lifecycle', () => {
     const pid = state.servers.kafka!.pid;
     expect(isAlive(pid)).toBe(true);
     expect(await status(name)).toEqual([expect.objectContaining({ kind: 'kafka', running: true, healthy: true })]);
-    // A second up of a running stack reuses it.
-    expect((await up({ name, only: ['kafka'], ports: { kafka: port, source: 1, target: 1 } })).servers.kafka!.pid).toBe(pid);
+    expect(state.reused).toBeUndefined();
+    // A second up of a running stack reuses it, and says so.
+    const again = await up({ name, only: ['kafka'], ports: { kafka: port, source: 1, target: 1 } });
+    expect(again.servers.kafka!.pid).toBe(pid);
+    expect(again.reused).toBe(true);
 
     expect(await down(name)).toBe(true);
     expect(isAlive(pid)).toBe(false);

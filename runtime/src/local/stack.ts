@@ -24,6 +24,8 @@ export interface StackState {
   baseDir: string;
   startedAt: string;
   servers: Partial<Record<ServerKind, RunningServer>>;
+  /** Set when up() found the stack already running and started nothing (not stored). */
+  reused?: boolean;
 }
 
 export const DEFAULT_PORTS: Record<ServerKind, number> = { kafka: 9092, source: 19200, target: 29200 };
@@ -58,7 +60,7 @@ export async function up(opts: StackOptions): Promise<StackState> {
   const existing = readState(opts.name, opts.baseDir);
   if (existing && kinds.every((k) => existing.servers[k] && isAlive(existing.servers[k]!.pid))) {
     log(`Stack "${opts.name}" is already running.`);
-    return existing;
+    return { ...existing, reused: true };
   }
   if (existing) await down(opts.name, { baseDir: opts.baseDir, keepData: false, log });
 
