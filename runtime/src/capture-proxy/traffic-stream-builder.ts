@@ -1,4 +1,4 @@
-import { encodeTrafficStream, TrafficObservation, TrafficStream, varintSize } from '../core/traffic-stream';
+import { encodeRecord, FlatObservation, Obs, stringField } from './traffic-stream-encoder';
 
 export interface TrafficStreamBuilderOptions {
   connectionId: string;
@@ -22,9 +22,11 @@ const MIN_SEGMENT = 256;
  * start of each record. Data is referenced, not copied, until the record is encoded.
  */
 export class TrafficStreamBuilder {
-  private observations: TrafficObservation[] = [];
+  private observations: FlatObservation[] = [];
   private size = 0;
   private readonly headerBytes: number;
+  private readonly connectionIdField: Buffer;
+  private readonly nodeIdField: Buffer;
   private chunk = 0;
   private requestsCompleted = 0;
   private inRequest = false;
@@ -35,9 +37,10 @@ export class TrafficStreamBuilder {
 
   constructor(private readonly opts: TrafficStreamBuilderOptions) {
     this.now = opts.now ?? Date.now;
-    const strBytes = (s: string) => 1 + varintSize(Buffer.byteLength(s)) + Buffer.byteLength(s);
+    this.connectionIdField = stringField(1, opts.connectionId);
+    this.nodeIdField = stringField(5, opts.nodeId);
     // connectionId, nodeId, number (1+5), priorRequestsReceived (1+5), unterminated flag (2)
-    this.headerBytes = strBytes(opts.connectionId) + strBytes(opts.nodeId) + 6 + 6 + 2;
+    this.headerBytes = this.connectionIdField.length + this.nodeIdField.length + 6 + 6 + 2;
     if (opts.maxRecordBytes < this.headerBytes + OBS_OVERHEAD + DATA_OVERHEAD + MIN_SEGMENT) {
       throw new RangeError(`maxRecordBytes ${opts.maxRecordBytes} is too small for a record`);
     }
@@ -68,29 +71,28 @@ export class TrafficStreamBuilder {
   }
 
   endOfMessage(firstLineByteLength?: number, headersByteLength?: number): void {
-    const eom: { firstLineByteLength?: number; headersByteLength?: number } = {};
-    if (firstLineByteLength !== undefined) eom.firstLineByteLength = firstLineByteLength;
-    if (headersByteLength !== undefined) eom.headersByteLength = headersByteLength;
-    this.add({ ts: this.ts(), endOfMessageIndicator: eom }, 16);
+    this.add(this.obs(Obs.EndOfMessage, undefined, firstLineByteLength ?? -1, headersByteLength ?? -1), 16);
     this.requestsCompleted++;
     this.inRequest = false;
   }
 
   /** A request whose capture was suppressed, or that was not forwarded. */
   requestDropped(): void {
-    this.add({ ts: this.ts(), requestDropped: {} }, 2);
+    this.add(this.obs(Obs.RequestDropped), 2);
     this.inRequest = false;
   }
 
   connectionException(message: string): void {
-    const text = message.slice(0, 1000);
-    this.add({ ts: this.ts(), connectionException: { message: text } }, 4 + Buffer.byteLength(text));
+    const text = Buffer.from(message.slice(0, 1000), 'utf8');
+    const o = this.obs(Obs.ConnectionException);
+    o.message = text;
+    this.add(o, 4 + text.length);
   }
 
   /** Records the close and emits the last chunk. Nothing can be added afterwards. */
   close(): void {
     if (this.closed) return;
-    this.add({ ts: this.ts(), close: {} }, 2);
+    this.add(this.obs(Obs.Close), 2);
     this.closed = true;
     this.emit(true);
   }
@@ -102,17 +104,16 @@ export class TrafficStreamBuilder {
     return true;
   }
 
-  private ts() {
-    const ms = this.now();
+  private obs(kind: Obs, data?: Buffer, a = -1, b = -1, ms = this.now()): FlatObservation {
     const seconds = Math.floor(ms / 1000);
-    return { seconds, nanos: (ms - seconds * 1000) * 1e6 };
+    return { kind, seconds, nanos: ((ms - seconds * 1000) * 1e6) | 0, data, a, b, message: undefined };
   }
 
   private room(): number {
     return this.opts.maxRecordBytes - this.headerBytes - this.size;
   }
 
-  private add(obs: TrafficObservation, captureBytes: number): void {
+  private add(obs: FlatObservation, captureBytes: number): void {
     if (this.closed) throw new Error('capture of a closed connection');
     const bytes = OBS_OVERHEAD + captureBytes;
     if (bytes > this.room() && this.observations.length > 0) this.emit(false);
@@ -127,7 +128,7 @@ export class TrafficStreamBuilder {
   private addData(data: Buffer, kind: 'read' | 'write'): void {
     const whole = OBS_OVERHEAD + DATA_OVERHEAD + data.length;
     if (whole <= this.room()) {
-      this.add(kind === 'read' ? { ts: this.ts(), read: { data } } : { ts: this.ts(), write: { data } }, DATA_OVERHEAD + data.length);
+      this.add(this.obs(kind === 'read' ? Obs.Read : Obs.Write, data), DATA_OVERHEAD + data.length);
       return;
     }
     if (this.observations.length > 0 && whole <= this.opts.maxRecordBytes - this.headerBytes) {
@@ -136,7 +137,7 @@ export class TrafficStreamBuilder {
       return;
     }
     // Larger than any record: segments, each filling what room is left, closed by segmentEnd.
-    const ts = this.ts();
+    const ms = this.now();
     let offset = 0;
     while (offset < data.length) {
       let room = this.room() - OBS_OVERHEAD - DATA_OVERHEAD;
@@ -146,25 +147,27 @@ export class TrafficStreamBuilder {
       }
       const piece = data.subarray(offset, offset + room);
       offset += piece.length;
-      this.add(kind === 'read' ? { ts, readSegment: { data: piece } } : { ts, writeSegment: { data: piece } }, DATA_OVERHEAD + piece.length);
+      this.add(this.obs(kind === 'read' ? Obs.ReadSegment : Obs.WriteSegment, piece, -1, -1, ms), DATA_OVERHEAD + piece.length);
       if (kind === 'read') this.inRequest = true;
     }
-    this.add({ ts, segmentEnd: {} }, 2);
+    this.add(this.obs(Obs.SegmentEnd, undefined, -1, -1, ms), 2);
   }
 
   private emit(last: boolean): void {
-    const stream: TrafficStream = {
-      connectionId: this.opts.connectionId,
-      nodeId: this.opts.nodeId,
-      subStream: this.observations,
-      priorRequestsReceived: this.chunkPrior,
-      lastObservationWasUnterminatedRead: this.chunkUnterminated,
-    };
     this.chunk++;
-    if (last) stream.numberOfThisLastChunk = this.chunk;
-    else stream.number = this.chunk;
+    const record = encodeRecord(
+      {
+        connectionIdField: this.connectionIdField,
+        nodeIdField: this.nodeIdField,
+        chunk: this.chunk,
+        last,
+        priorRequestsReceived: this.chunkPrior,
+        lastObservationWasUnterminatedRead: this.chunkUnterminated,
+      },
+      this.observations,
+    );
     this.observations = [];
     this.size = 0;
-    this.opts.emit(encodeTrafficStream(stream), last);
+    this.opts.emit(record, last);
   }
 }
