@@ -1,3 +1,4 @@
+import { HttpBoundaryParser, ParseEvent } from '../core/http-boundary-parser';
 import { TrafficStream, timestampToMillis } from '../core/traffic-stream';
 import { isCompleteResponse } from './http-message';
 
@@ -42,6 +43,17 @@ export interface ReassemblyListener {
   onPartialRequestDropped(key: string): void;
 }
 
+/**
+ * A request whose response is still being written, in the connection's request order. A request
+ * that was skipped or dropped keeps its place (req undefined): its response is consumed, not kept.
+ */
+interface Awaiting {
+  req?: CapturedRequest;
+  /** HEAD answers have no body: the response parser must know. */
+  method: string;
+  parts: Buffer[];
+}
+
 interface Connection {
   key: string;
   nodeId: string;
@@ -49,14 +61,19 @@ interface Connection {
   nextIndex: number;
   /** Joined inside a request: its reads are skipped up to its end-of-message mark. */
   skippingRead: boolean;
-  /** Writes after a skipped or dropped request belong to nobody. */
-  ignoringWrites: boolean;
   readParts: Buffer[];
   readRefs: RecordRef[];
   readFirstTs: number;
   readLastTs: number;
-  awaiting?: CapturedRequest;
-  responseParts: Buffer[];
+  /** Requests ended but not yet answered, oldest first (several when the client pipelines). */
+  awaiting: Awaiting[];
+  /** Splits the written bytes into responses, one per awaiting request. */
+  responses: HttpBoundaryParser;
+  /**
+   * The written bytes are not HTTP as the parser knows it: they all go to the oldest request,
+   * and (as without a parser) the next read ends its response and starts a fresh parser.
+   */
+  unframed: boolean;
   lastWallMs: number;
 }
 
@@ -85,20 +102,23 @@ export class Reassembler {
     const key = `${stream.nodeId}|${stream.connectionId}`;
     let conn = this.connections.get(key);
     if (!conn) {
-      conn = {
+      const created: Connection = {
         key,
         nodeId: stream.nodeId,
         connectionId: stream.connectionId,
         nextIndex: stream.priorRequestsReceived ?? 0,
         skippingRead: stream.lastObservationWasUnterminatedRead === true,
-        ignoringWrites: stream.lastObservationWasUnterminatedRead === true,
         readParts: [],
         readRefs: [],
         readFirstTs: 0,
         readLastTs: 0,
-        responseParts: [],
+        awaiting: [],
+        responses: undefined as unknown as HttpBoundaryParser,
+        unframed: false,
         lastWallMs: nowWallMs,
       };
+      created.responses = responseParser(created);
+      conn = created;
       this.connections.set(key, conn);
     }
     conn.lastWallMs = nowWallMs;
@@ -111,18 +131,15 @@ export class Reassembler {
       }
       const written = obs.write?.data ?? obs.writeSegment?.data;
       if (written) {
-        if (conn.awaiting && !conn.ignoringWrites) {
-          conn.responseParts.push(Buffer.from(written.buffer, written.byteOffset, written.byteLength));
-          conn.awaiting.sourceResponseTs = ts;
-          hold(conn.awaiting.records, ref);
-        }
+        this.write(conn, Buffer.from(written.buffer, written.byteOffset, written.byteLength), ts, ref);
         continue;
       }
       if (obs.endOfMessageIndicator) this.endOfMessage(conn, ts);
       else if (obs.requestDropped) {
         this.dropRead(conn, false);
         conn.nextIndex++;
-        conn.ignoringWrites = true;
+        // Its response still comes, in its turn: it must not be taken for the next request's.
+        conn.awaiting.push({ method: 'GET', parts: [] });
       } else if (obs.close) {
         this.end(conn, false);
         break;
@@ -156,8 +173,12 @@ export class Reassembler {
   }
 
   private read(conn: Connection, data: Buffer, ts: number, ref: RecordRef): void {
-    if (conn.awaiting) this.finishResponse(conn, false);
-    conn.ignoringWrites = false;
+    if (conn.unframed) {
+      // Unframed bytes: a read after them is the only sign that the answer is over.
+      if (conn.awaiting.length && conn.awaiting[0].parts.length) this.finishResponse(conn, false);
+      conn.unframed = false;
+      conn.responses = responseParser(conn);
+    }
     if (conn.skippingRead) return;
     if (conn.readParts.length === 0) conn.readFirstTs = ts;
     conn.readLastTs = ts;
@@ -165,10 +186,49 @@ export class Reassembler {
     hold(conn.readRefs, ref);
   }
 
+  /**
+   * Written bytes go, response by response, to the oldest request still waiting: a pipelining
+   * client has several, and one write may hold the end of one response and the start of the next.
+   */
+  private write(conn: Connection, data: Buffer, ts: number, ref: RecordRef): void {
+    if (conn.unframed) {
+      this.takeResponseBytes(conn, data, ts, ref);
+      return;
+    }
+    const parser = conn.responses;
+    let pos = 0;
+    for (;;) {
+      const ev = parser.execute(data, pos);
+      if (ev === ParseEvent.Error) {
+        conn.unframed = true;
+        this.takeResponseBytes(conn, data.subarray(pos), ts, ref);
+        return;
+      }
+      if (parser.offset > pos) this.takeResponseBytes(conn, data.subarray(pos, parser.offset), ts, ref);
+      pos = parser.offset;
+      if (ev === ParseEvent.NeedMore) return;
+      // Interim answers (100 Continue) belong to the request whose final answer follows.
+      if (ev === ParseEvent.MessageComplete && (parser.head!.statusCode >= 200 || parser.head!.statusCode === 101) && conn.awaiting.length) {
+        this.finishResponse(conn, false);
+      }
+    }
+  }
+
+  /** Bytes written before any request is waiting (joined mid-answer, an interim 100) belong to nobody. */
+  private takeResponseBytes(conn: Connection, data: Buffer, ts: number, ref: RecordRef): void {
+    const head = conn.awaiting[0];
+    if (!head || !data.length) return;
+    head.parts.push(data);
+    if (!head.req) return;
+    head.req.sourceResponseTs = ts;
+    hold(head.req.records, ref);
+  }
+
   private endOfMessage(conn: Connection, ts: number): void {
     if (conn.skippingRead) {
       conn.skippingRead = false;
       conn.nextIndex++;
+      conn.awaiting.push({ method: 'GET', parts: [] });
       return;
     }
     if (conn.readParts.length === 0) return;
@@ -186,20 +246,20 @@ export class Reassembler {
     };
     conn.readParts = [];
     conn.readRefs = [];
-    conn.awaiting = req;
-    conn.responseParts = [];
+    // Bytes of an answer that began before any request we know of (joined mid-answer) end here.
+    if (!conn.awaiting.length && !conn.unframed && !conn.responses.atMessageStart) conn.responses = responseParser(conn);
+    conn.awaiting.push({ req, method: requestMethod(req.bytes), parts: [] });
     this.listener.onRequest(req);
   }
 
+  /** The oldest waiting request has its whole response (or all it will get). */
   private finishResponse(conn: Connection, expired: boolean): void {
-    const req = conn.awaiting;
-    if (!req) return;
-    conn.awaiting = undefined;
-    req.sourceResponse = conn.responseParts.length === 1 ? conn.responseParts[0] : Buffer.concat(conn.responseParts);
-    conn.responseParts = [];
+    const waiting = conn.awaiting.shift();
+    const req = waiting?.req;
+    if (!waiting || !req) return;
+    req.sourceResponse = waiting.parts.length === 1 ? waiting.parts[0] : Buffer.concat(waiting.parts);
     // Idle after a complete answer is a normal end; only a cut-off answer marks the tuple expired.
-    const method = req.bytes.subarray(0, 5).toString('latin1') === 'HEAD ' ? 'HEAD' : 'GET';
-    req.expired = expired && !isCompleteResponse(req.sourceResponse, method);
+    req.expired = expired && !isCompleteResponse(req.sourceResponse, waiting.method);
     req.sourceDone = true;
     this.listener.onSourceResponse(req);
   }
@@ -213,9 +273,21 @@ export class Reassembler {
   }
 
   private end(conn: Connection, expired: boolean): void {
-    this.finishResponse(conn, expired);
+    // An until-close body ends here; a request never answered gets what there is (nothing).
+    if (!conn.unframed && conn.responses.finish() === ParseEvent.MessageComplete) this.finishResponse(conn, false);
+    while (conn.awaiting.length) this.finishResponse(conn, expired);
     this.dropRead(conn, true);
     this.connections.delete(conn.key);
     this.listener.onConnectionEnd(conn.key);
   }
+}
+
+function responseParser(conn: Connection): HttpBoundaryParser {
+  return new HttpBoundaryParser('response', { requestMethod: () => conn.awaiting[0]?.method });
+}
+
+/** The request line's method (up to the first space), upper-cased as the parser compares it. */
+function requestMethod(bytes: Buffer): string {
+  const space = bytes.indexOf(0x20);
+  return space > 0 && space <= 16 ? bytes.toString('latin1', 0, space).toUpperCase() : 'GET';
 }

@@ -95,4 +95,65 @@ describe('reassembly of captured connections', () => {
     for (const q of requests.slice(3)) for (const ref of q.records) ref.release();
     expect(offsets.commitOffset()).toBe(records.length);
   });
+
+  describe('a pipelining client (requests sent before the previous answer)', () => {
+    const get = (path: string) => Buffer.from(`GET ${path} HTTP/1.1\r\nHost: src:9200\r\n\r\n`);
+    const head = (path: string) => Buffer.from(`HEAD ${path} HTTP/1.1\r\nHost: src:9200\r\n\r\n`);
+    // A HEAD answer announces the length of the body it does not send.
+    const headRes = Buffer.from('HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 417\r\n\r\n');
+    const chunkedRes = (body: string) => Buffer.from(`HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`);
+    const ts = (ms: number) => ({ seconds: 1_700_000_000 + Math.floor(ms / 1000), nanos: (ms % 1000) * 1e6 });
+    const requests = [req('/idx/_doc/a', '{"n":1}'), head('/idx'), get('/idx/_doc/b'), req('/idx/_doc/c', '{"n":3}')];
+    const responses = [res(201, '{"_id":"a","result":"created"}'), headRes, chunkedRes('{"_id":"b","found":true}'), res(200, '{"_id":"c","result":"updated"}')];
+
+    /** Reads and end marks of every request, then the answers written in pieces of `writeBytes`. */
+    function pipelined(writeBytes: number, dropped?: number): TrafficStream[] {
+      const subStream: TrafficStream['subStream'] = [];
+      requests.forEach((r, i) => {
+        if (i === dropped) subStream.push({ ts: ts(i), requestDropped: {} });
+        else subStream.push({ ts: ts(i), read: { data: r.subarray(0, 9) } }, { ts: ts(i), read: { data: r.subarray(9) } }, { ts: ts(i), endOfMessageIndicator: {} });
+      });
+      const written = Buffer.concat(responses);
+      for (let pos = 0; pos < written.length; pos += writeBytes) subStream.push({ ts: ts(10 + pos), write: { data: written.subarray(pos, pos + writeBytes) } });
+      subStream.push({ ts: ts(5000), close: {} });
+      // Two records: the answers start in the second one.
+      const cut = subStream.findIndex((o) => o.write);
+      return [
+        { connectionId: 'p1', nodeId: 'n', subStream: subStream.slice(0, cut), number: 1 },
+        { connectionId: 'p1', nodeId: 'n', subStream: subStream.slice(cut), numberOfThisLastChunk: 2, priorRequestsReceived: 4 },
+      ];
+    }
+
+    it.each([['one write', 100_000], ['small writes', 7], ['one-byte writes', 1]])('pairs each request with its own answer, HEAD and chunked included (%s)', (_what, writeBytes) => {
+      const { requests: got, events } = collect(pipelined(writeBytes));
+      expect(got.map((q) => q.index)).toEqual([0, 1, 2, 3]);
+      got.forEach((q, i) => {
+        expect(q.bytes).toEqual(requests[i]);
+        expect(q.sourceDone).toBe(true);
+        expect(q.expired).toBe(false);
+        expect(q.sourceResponse).toEqual(responses[i]);
+      });
+      expect(parseResponse(got[2].sourceResponse!).body.toString()).toBe('{"_id":"b","found":true}');
+      expect(events).toEqual({ dropped: 0, ended: 1 });
+    });
+
+    it('keeps a dropped request\'s place: its answer goes to nobody', () => {
+      const { requests: got } = collect(pipelined(13, 2));
+      expect(got.map((q) => q.index)).toEqual([0, 1, 3]);
+      expect(got.map((q) => q.sourceResponse?.toString())).toEqual([responses[0], responses[1], responses[3]].map(String));
+    });
+
+    it('ends every unanswered request when the connection closes', () => {
+      const records = pipelined(100_000);
+      const written = Buffer.concat(responses);
+      // The capture stops after the first answer and half the second.
+      records[1].subStream = [{ ts: ts(20), write: { data: written.subarray(0, responses[0].length + 20) } }];
+      const { requests: got, r } = collect(records);
+      expect(r.expireIdle(1000, 5000)).toBe(1);
+      expect(got.map((q) => [q.sourceDone, q.expired])).toEqual([[true, false], [true, true], [true, true], [true, true]]);
+      expect(got[0].sourceResponse).toEqual(responses[0]);
+      expect(got[1].sourceResponse).toEqual(responses[1].subarray(0, 20));
+      expect(got[2].sourceResponse!.length).toBe(0);
+    });
+  });
 });

@@ -21,6 +21,8 @@ describe('ES 7 to OpenSearch type removal', () => {
     ['PUT', '/idx/_doc/1', '/idx/_doc/1'],
     ['POST', '/idx/mytype', '/idx/_doc'],
     ['POST', '/idx/mytype/1/_update', '/idx/_update/1'],
+    ['PUT', '/idx/_doc/1/_create?refresh=true', '/idx/_create/1?refresh=true'],
+    ['POST', '/idx/_doc/1/_update', '/idx/_update/1'],
     ['GET', '/idx/mytype/_search?q=a', '/idx/_search?q=a'],
     ['DELETE', '/idx/mytype/7?refresh=true', '/idx/_doc/7?refresh=true'],
     ['GET', '/idx/_search', '/idx/_search'],

@@ -83,6 +83,9 @@ export function typeRemoval(): RequestTransform {
       } else if (second === '_mapping' || second === '_mappings') {
         newSeg = [first, second];
         if (req.method === 'PUT' || req.method === 'POST') fixMappingsBody(req, true);
+      } else if (second === '_doc' && seg[2] !== undefined && seg[3] !== undefined && DOC_ENDPOINTS.has(seg[3])) {
+        // ES 7 still takes the _doc type in front of the id (/idx/_doc/id/_create); OpenSearch does not.
+        newSeg = [first, seg[3], seg[2], ...seg.slice(4)];
       } else if (second === '_bulk') dropTypeInBulk(req);
       else if (second === '_mget') dropTypeInMget(req);
       else if (!second.startsWith('_')) {
