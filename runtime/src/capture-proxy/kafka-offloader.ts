@@ -151,6 +151,7 @@ export class KafkaOffloader implements CaptureOffloader {
   }
 
   private async produce(messages: Message[]): Promise<void> {
+    this.opts.stats.kafkaProduces++;
     if (!this.connected) {
       await this.producer.connect();
       this.connected = true;

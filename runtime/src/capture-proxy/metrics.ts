@@ -38,6 +38,7 @@ export function createMetricsRegistry(stats: ProxyStats): Registry {
   counter('capture_proxy_mutating_rejected_total', 'Mutating requests answered 503 because capture was not acknowledged', () => stats.mutatingRejected);
   counter('capture_proxy_records_total', 'TrafficStream records produced', () => stats.recordsSubmitted);
   counter('capture_proxy_records_acked_total', 'TrafficStream records acknowledged by the destination', () => stats.recordsAcked);
+  counter('capture_proxy_kafka_produce_requests_total', 'Produce requests sent to Kafka (each carries every record ready when it went)', () => stats.kafkaProduces);
   counter('capture_proxy_records_dropped_total', 'TrafficStream records dropped (buffer and journal full)', () => stats.recordsDropped);
   counter('capture_proxy_dropped_bytes_total', 'Bytes of dropped TrafficStream records', () => stats.bytesDropped);
   counter('capture_proxy_kafka_errors_total', 'Failed Kafka produce or connect attempts', () => stats.kafkaErrors);

@@ -13,6 +13,8 @@ export interface ConnectionSettings {
   /** Record capture at all (false with --noCapture). */
   capture: boolean;
   maxRecordBytes: number;
+  /** Pending capture of one connection that is emitted without waiting for the flush timer. */
+  flushRecordBytes?: number;
   rules: CaptureRules;
   setHeaders: Array<[string, string]>;
   /** How long a mutating request waits for Kafka's acknowledgement of its capture. */
@@ -92,6 +94,7 @@ export class ProxyConnection {
         connectionId: ctx.connectionId,
         nodeId: s.nodeId,
         maxRecordBytes: s.maxRecordBytes,
+        flushBytes: s.flushRecordBytes,
         emit: (record) => {
           const ack = ctx.offloader.submit(this.key, record, this.wantAck);
           if (this.wantAck) this.lastAck = ack;

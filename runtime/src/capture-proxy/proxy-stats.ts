@@ -14,6 +14,8 @@ export class ProxyStats {
   mutatingRejected = 0;
   recordsSubmitted = 0;
   recordsAcked = 0;
+  /** Produce requests sent to Kafka (records / produces = how much each group commit carried). */
+  kafkaProduces = 0;
   recordsDropped = 0;
   bytesDropped = 0;
   kafkaErrors = 0;

@@ -5,6 +5,11 @@ export interface TrafficStreamBuilderOptions {
   nodeId: string;
   /** Upper bound of one encoded record (Kafka message value). */
   maxRecordBytes: number;
+  /**
+   * A record is emitted once this much is pending (default: maxRecordBytes), so that a busy
+   * connection's capture goes out in pieces that are cheap to hand to Kafka, not in one burst.
+   */
+  flushBytes?: number;
   /** Receives each finished record, in order. `last` is true for the connection's final chunk. */
   emit: (record: Uint8Array, last: boolean) => void;
   now?: () => number;
@@ -34,9 +39,11 @@ export class TrafficStreamBuilder {
   private chunkUnterminated = false;
   private closed = false;
   private readonly now: () => number;
+  private readonly flushBytes: number;
 
   constructor(private readonly opts: TrafficStreamBuilderOptions) {
     this.now = opts.now ?? Date.now;
+    this.flushBytes = Math.min(opts.flushBytes ?? opts.maxRecordBytes, opts.maxRecordBytes);
     this.connectionIdField = stringField(1, opts.connectionId);
     this.nodeIdField = stringField(5, opts.nodeId);
     // connectionId, nodeId, number (1+5), priorRequestsReceived (1+5), unterminated flag (2)
@@ -116,7 +123,7 @@ export class TrafficStreamBuilder {
   private add(obs: FlatObservation, captureBytes: number): void {
     if (this.closed) throw new Error('capture of a closed connection');
     const bytes = OBS_OVERHEAD + captureBytes;
-    if (bytes > this.room() && this.observations.length > 0) this.emit(false);
+    if (this.observations.length > 0 && (bytes > this.room() || this.size >= this.flushBytes)) this.emit(false);
     if (this.observations.length === 0) {
       this.chunkPrior = this.requestsCompleted;
       this.chunkUnterminated = this.inRequest;

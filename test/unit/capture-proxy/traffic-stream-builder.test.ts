@@ -72,3 +72,26 @@ describe('TrafficStreamBuilder', () => {
     expect(decoded().map(kinds)).toEqual([['read'], ['read', 'close']]);
   });
 });
+
+describe('TrafficStreamBuilder flushBytes', () => {
+  it('emits a busy connection\'s capture once flushBytes are pending, without waiting for a flush, and loses nothing', () => {
+    const records: Uint8Array[] = [];
+    const b = new TrafficStreamBuilder({ connectionId: 'conn-2', nodeId: 'node-a', maxRecordBytes: 1 << 20, flushBytes: 4096, emit: (r) => records.push(r) });
+    const sent: Buffer[] = [];
+    for (let i = 0; i < 100; i++) {
+      const req = Buffer.from(`GET /${i} HTTP/1.1\r\n\r\n`);
+      sent.push(req);
+      b.addRead(req);
+      b.endOfMessage();
+      b.addWrite(Buffer.alloc(300, i));
+    }
+    expect(records.length).toBeGreaterThan(5);
+    for (const r of records) expect(r.length).toBeLessThan(4096 + 1024);
+    b.close();
+    const streams = records.map((r) => decodeTrafficStream(r));
+    expect(streams.map((s) => s.number ?? s.numberOfThisLastChunk)).toEqual(streams.map((_, i) => i + 1));
+    const all = streams.flatMap((s) => s.subStream);
+    expect(Buffer.concat(all.filter((o) => o.read).map((o) => o.read!.data as Buffer)).equals(Buffer.concat(sent))).toBe(true);
+    expect(all.filter((o) => o.endOfMessageIndicator).length).toBe(100);
+  });
+});
