@@ -4,10 +4,10 @@
  * BENCH_REPLAY_REQUESTS (default 100000), BENCH_REPLAY_CONNECTIONS (default 32),
  * BENCH_TARGET_URL (default the dev stack's http://127.0.0.1:29200).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import pino from 'pino';
@@ -23,15 +23,20 @@ import { CapturedConnection, encodeConnection, interleave } from '../test/integr
 const TOTAL = Number(process.env.BENCH_REPLAY_REQUESTS ?? 100_000);
 const CONNECTIONS = Number(process.env.BENCH_REPLAY_CONNECTIONS ?? 32);
 const TARGET = process.env.BENCH_TARGET_URL ?? 'http://127.0.0.1:29200';
-const index = `bench-replay-${Date.now().toString(36)}`;
+/** Rounds of (direct, replayer), the order alternating; the table reports each run's median. */
+const ROUNDS = Number(process.env.BENCH_REPLAY_ROUNDS ?? 2);
+const runId = Date.now().toString(36);
 
 function req(method: string, path: string, body = '', type = 'application/json'): Buffer {
   return Buffer.from(`${method} ${path} HTTP/1.1\r\nHost: source:9200\r\nContent-Type: ${type}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
 }
 const OK = Buffer.from('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}');
 
-/** 1 in 5 a _bulk of 5 documents, else a search; spread over spanMs of capture time. */
-function workload(total: number, connections: number, spanMs: number): CapturedConnection[] {
+/**
+ * 1 in 5 a _bulk of 5 documents, else a search; spread over spanMs of capture time. Each run gets
+ * the same requests on its own fresh index, so that no run indexes into (or searches) another's.
+ */
+function workload(index: string, total: number, connections: number, spanMs: number): CapturedConnection[] {
   const conns: CapturedConnection[] = Array.from({ length: connections }, (_, c) => ({ connectionId: `bench-${c}`, exchanges: [] }));
   const start = Date.now();
   for (let i = 0; i < total; i++) {
@@ -72,7 +77,8 @@ async function direct(conns: CapturedConnection[], target: string): Promise<numb
     const client = new Client(target, { pipelining: 1 });
     for (const ex of c.exchanges) {
       const r = parseRequest(ex.request);
-      const res = await client.request({ method: r.method as any, path: r.uri, headers: { 'content-type': 'application/json' }, body: r.body.length ? r.body : undefined });
+      // As the replayer does: keep the connection after a search (a GET with a body).
+      const res = await client.request({ method: r.method as any, path: r.uri, headers: { 'content-type': 'application/json' }, body: r.body.length ? r.body : undefined, reset: false });
       await res.body.arrayBuffer();
     }
     await client.close();
@@ -110,27 +116,63 @@ async function timingError(dir: string): Promise<{ p50: number; p99: number }> {
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-replay-'));
   const cluster = new ClusterClient({ endpoint: TARGET });
-  await cluster.json('PUT', `/${index}`, { settings: { number_of_shards: 1, number_of_replicas: 0, refresh_interval: '1s' } });
+  const indices: string[] = [];
+  const freshIndex = async (name: string) => {
+    const index = `bench-replay-${runId}-${name}`;
+    indices.push(index);
+    await cluster.json('PUT', `/${index}`, { settings: { number_of_shards: 1, number_of_replicas: 0, refresh_interval: '1s' } });
+    return index;
+  };
+  const load = () => (readFileSync('/proc/loadavg', 'utf8').split(' ')[0] ?? '?');
   try {
-    const conns = workload(TOTAL, CONNECTIONS, 1000);
-    const recordLines = lines(conns);
-    process.stderr.write(`${TOTAL} requests (${TOTAL / 5} _bulk of 5, the rest searches) on ${CONNECTIONS} connections to ${TARGET}\n`);
-    const directMs = await direct(conns, TARGET);
-    const replayMs = await replay(recordLines, TARGET, 1e9, join(dir, 'tuples'));
+    process.stderr.write(`${TOTAL} requests (${TOTAL / 5} _bulk of 5, the rest searches) on ${CONNECTIONS} connections to ${TARGET}, ${ROUNDS} rounds\n`);
+    // Warm-up: connections, JIT, the target's caches; not measured.
+    await direct(workload(await freshIndex('warmup'), Math.min(TOTAL, 5000), CONNECTIONS, 1000), TARGET);
+    const directRps: number[] = [];
+    const replayRps: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const runDirect = async () => {
+        const conns = workload(await freshIndex(`direct-${round}`), TOTAL, CONNECTIONS, 1000);
+        const rps = TOTAL / ((await direct(conns, TARGET)) / 1000);
+        directRps.push(rps);
+        process.stderr.write(`round ${round + 1}: direct ${rps.toFixed(0)} req/s (load ${load()})\n`);
+      };
+      const runReplay = async () => {
+        const recordLines = lines(workload(await freshIndex(`replay-${round}`), TOTAL, CONNECTIONS, 1000));
+        const rps = TOTAL / ((await replay(recordLines, TARGET, 1e9, join(dir, `tuples-${round}`))) / 1000);
+        replayRps.push(rps);
+        process.stderr.write(`round ${round + 1}: replayer ${rps.toFixed(0)} req/s (load ${load()})\n`);
+      };
+      // Alternate which goes first: the target's state (merges, caches) drifts over a run.
+      if (round % 2 === 0) {
+        await runDirect();
+        await runReplay();
+      } else {
+        await runReplay();
+        await runDirect();
+      }
+    }
     const timing = await timingError(join(dir, 'timing'));
-    const directRps = TOTAL / (directMs / 1000);
-    const replayRps = TOTAL / (replayMs / 1000);
+    const d = median(directRps);
+    const r = median(replayRps);
+    const runs = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(', ');
     const rows = [
-      ['direct load generator (baseline)', directRps.toFixed(0), '1.00', '-'],
-      ['traffic replayer, full speed (+ tuples, gzip, fsync)', replayRps.toFixed(0), (replayRps / directRps).toFixed(2), '-'],
-      ['timing error at speedup 1 (2000 req, 20 conns)', '-', '-', `p50 ${timing.p50.toFixed(1)} ms / p99 ${timing.p99.toFixed(1)} ms`],
+      ['direct load generator (baseline)', d.toFixed(0), runs(directRps), '1.00', '-'],
+      ['traffic replayer, full speed (+ tuples, gzip, fsync)', r.toFixed(0), runs(replayRps), (r / d).toFixed(2), '-'],
+      ['timing error at speedup 1 (2000 req, 20 conns)', '-', '-', '-', `p50 ${timing.p50.toFixed(1)} ms / p99 ${timing.p99.toFixed(1)} ms`],
     ];
-    process.stdout.write(`| run | requests/s | ratio | timing |\n|---|---|---|---|\n${rows.map((r) => `| ${r.join(' | ')} |`).join('\n')}\n`);
+    process.stdout.write(`| run | requests/s (median) | each run | ratio | timing |\n|---|---|---|---|---|\n${rows.map((row) => `| ${row.join(' | ')} |`).join('\n')}\n`);
+    process.stdout.write(`load average at the end: ${readFileSync('/proc/loadavg', 'utf8').trim()} (${cpus().length} CPUs)\n`);
   } finally {
-    await cluster.request({ method: 'DELETE', path: `/${index}` }).catch(() => undefined);
+    for (const index of indices) await cluster.request({ method: 'DELETE', path: `/${index}` }).catch(() => undefined);
     await cluster.close();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
 main().catch((err) => {

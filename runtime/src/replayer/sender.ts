@@ -42,7 +42,8 @@ async function attempt(client: Client, req: PreparedRequest, body: Buffer, opts:
   if (opts.sign) headers = await opts.sign({ method: req.method, url: new URL(req.path, opts.target), headers, body });
   const started = performance.now();
   try {
-    const res = await client.request({ method: req.method as any, path: req.path, headers, body: body.length ? body : undefined });
+    // undici drops the connection after a GET/DELETE that has a body (searches do) unless told not to.
+    const res = await client.request({ method: req.method as any, path: req.path, headers, body: body.length ? body : undefined, reset: body.length ? false : undefined });
     const chunks: Buffer[] = [];
     for await (const chunk of res.body) chunks.push(chunk as Buffer);
     const resBody = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
