@@ -6,6 +6,9 @@ import * as path from 'node:path';
 
 export const INSTALL_SCRIPT = path.join(__dirname, 'scripts', 'install-capture-proxy.sh');
 export const REMOVE_SCRIPT = path.join(__dirname, 'scripts', 'remove-capture-proxy.sh');
+const COMMON_SCRIPT = path.join(__dirname, 'scripts', 'node-common.sh');
+/** The line by which a script sources node-common.sh; documents carry the file itself instead. */
+const SOURCE_COMMON = 'source "$(dirname "${BASH_SOURCE[0]}")/node-common.sh"';
 const DOWNLOAD_DIR = '/var/lib/capture-proxy/download';
 const SCRIPT_END = 'CAPTURE_PROXY_SCRIPT_END';
 
@@ -22,8 +25,9 @@ export interface InstallOptions {
   extraArgs: string[];
 }
 
-function script(file: string): string {
-  const text = readFileSync(file, 'utf8');
+/** A script as the documents carry it: node-common.sh inlined where the file sources it. */
+export function embeddedScript(file: string): string {
+  const text = readFileSync(file, 'utf8').replace(SOURCE_COMMON, () => readFileSync(COMMON_SCRIPT, 'utf8').trimEnd());
   if (text.includes('{{') || text.includes(SCRIPT_END)) throw new Error(`${file} must not contain "{{" (SSM parameter syntax) or ${SCRIPT_END}`);
   return text;
 }
@@ -31,7 +35,7 @@ function script(file: string): string {
 /** Shell lines that write `file`'s script to `dest` and run it with bash under `env`. */
 function runScriptLines(file: string, dest: string, env: Record<string, string>): string[] {
   const exports = Object.entries(env).map(([k, v]) => `export ${k}='${v}'`);
-  return ['set -e', `mkdir -p ${path.posix.dirname(dest)}`, `cat > ${dest} <<'${SCRIPT_END}'`, ...script(file).trimEnd().split('\n'), SCRIPT_END, ...exports, `exec bash ${dest}`];
+  return ['set -e', `mkdir -p ${path.posix.dirname(dest)}`, `cat > ${dest} <<'${SCRIPT_END}'`, ...embeddedScript(file).trimEnd().split('\n'), SCRIPT_END, ...exports, `exec bash ${dest}`];
 }
 
 const PORT = '^[0-9]{1,5}$';

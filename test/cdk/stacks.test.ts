@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { parse } from 'yaml';
-import { INSTALL_SCRIPT, REMOVE_SCRIPT } from '../../lib/capture-proxy/ssm-documents';
+import { embeddedScript, INSTALL_SCRIPT, REMOVE_SCRIPT } from '../../lib/capture-proxy/ssm-documents';
 import { servicesYaml } from '../../lib/services-yaml';
 import { readMigrationContext } from '../../bin/context';
 import { parseServicesYaml } from '../../runtime/src/core/services-yaml';
@@ -169,9 +168,12 @@ test('capture proxy: SSM documents embed the real scripts, with MSK brokers from
   expect(install.parameters.nodePort.default).toBe('19200');
   expect(install.mainSteps[0]).toMatchObject({ action: 'aws:downloadContent', inputs: { sourceType: 'S3' } });
   const lines: string[] = install.mainSteps[1].inputs.runCommand;
-  expect(lines.join('\n')).toContain(readFileSync(INSTALL_SCRIPT, 'utf8').trimEnd());
+  expect(lines.join('\n')).toContain(embeddedScript(INSTALL_SCRIPT).trimEnd());
+  // The shared part travels inside the document: a node has no node-common.sh to source.
+  expect(lines.join('\n')).not.toContain('node-common.sh"');
+  expect(lines.join('\n')).toContain('wait_for_port() {');
   expect(lines).toEqual(expect.arrayContaining(["export KAFKA_BROKERS='{{ kafkaBrokers }}'", "export ENABLE_MSK_AUTH='true'", "export LISTEN_PORT='{{ listenPort }}'"]));
-  expect(remove.mainSteps[0].inputs.runCommand.join('\n')).toContain(readFileSync(REMOVE_SCRIPT, 'utf8').trimEnd());
+  expect(remove.mainSteps[0].inputs.runCommand.join('\n')).toContain(embeddedScript(REMOVE_SCRIPT).trimEnd());
   p.hasResourceProperties('AWS::IAM::ManagedPolicy', {
     ManagedPolicyName: 'migration-dev-capture-proxy-node',
     PolicyDocument: {

@@ -20,40 +20,20 @@
 #   PORT_WAIT_SECONDS default 120
 set -Eeuo pipefail
 
-log() { echo "[install-capture-proxy] $*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
+SCRIPT_NAME=install-capture-proxy
+source "$(dirname "${BASH_SOURCE[0]}")/node-common.sh"
 
 KAFKA_TOPIC="${KAFKA_TOPIC:-logging-traffic-topic}"
 ENABLE_MSK_AUTH="${ENABLE_MSK_AUTH:-true}"
-LISTEN_PORT="${LISTEN_PORT:-9200}"
 NODE_PORT="${NODE_PORT:-19200}"
 DESTINATION_SCHEME="${DESTINATION_SCHEME:-http}"
 INSECURE_DESTINATION="${INSECURE_DESTINATION:-false}"
 PROXY_EXTRA_ARGS="${PROXY_EXTRA_ARGS:-}"
-SYSTEMD_UNIT_DIR="${SYSTEMD_UNIT_DIR:-/etc/systemd/system}"
-INSTALL_DIR="${INSTALL_DIR:-/opt/capture-proxy}"
-STATE_DIR="${STATE_DIR:-/var/lib/capture-proxy}"
-PORT_WAIT_SECONDS="${PORT_WAIT_SECONDS:-120}"
-PROXY_UNIT=capture-proxy.service
 
 [ -n "${ARTIFACT:-}" ] || die "ARTIFACT is not set: give the path of capture-proxy.tgz"
 [ -n "${KAFKA_BROKERS:-}" ] || die "KAFKA_BROKERS is not set: give the MSK bootstrap brokers (host:9098,...)"
 [[ "$LISTEN_PORT" =~ ^[0-9]+$ && "$NODE_PORT" =~ ^[0-9]+$ ]] || die "LISTEN_PORT and NODE_PORT must be port numbers (got '$LISTEN_PORT', '$NODE_PORT')"
 [ "$LISTEN_PORT" != "$NODE_PORT" ] || die "LISTEN_PORT and NODE_PORT must differ (both $LISTEN_PORT)"
-
-if [ -z "${NODE_CONFIG:-}" ]; then
-  for c in /etc/elasticsearch/elasticsearch.yml /etc/opensearch/opensearch.yml; do
-    if [ -f "$c" ]; then NODE_CONFIG="$c"; break; fi
-  done
-  [ -n "${NODE_CONFIG:-}" ] || die "no elasticsearch.yml or opensearch.yml under /etc: set NODE_CONFIG to the node's config file"
-fi
-[ -f "$NODE_CONFIG" ] || die "NODE_CONFIG $NODE_CONFIG does not exist"
-if [ -z "${NODE_SERVICE:-}" ]; then
-  case "$(basename "$NODE_CONFIG")" in
-    opensearch.yml) NODE_SERVICE=opensearch ;;
-    *) NODE_SERVICE=elasticsearch ;;
-  esac
-fi
 
 if [ -d "$ARTIFACT" ]; then
   found="$(find "$ARTIFACT" -maxdepth 2 -type f -name '*.tgz' | head -n 1)"
@@ -66,23 +46,6 @@ NODE_BIN="${NODE_BIN:-$(command -v node || true)}"
 [ -n "$NODE_BIN" ] || die "Node.js is not installed: the capture proxy needs node 20 or later on PATH (or set NODE_BIN)"
 node_major="$("$NODE_BIN" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
 [ "$node_major" -ge 20 ] || die "Node.js $node_major found at $NODE_BIN: the capture proxy needs node 20 or later"
-
-check_port() {
-  if [ -n "${CHECK_PORT_CMD:-}" ]; then
-    $CHECK_PORT_CMD "$1" >/dev/null 2>&1
-  else
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") >/dev/null 2>&1
-  fi
-}
-
-wait_for_port() { # port what
-  local deadline=$((SECONDS + PORT_WAIT_SECONDS))
-  until check_port "$1"; do
-    if [ "$SECONDS" -ge "$deadline" ]; then log "$2 is not listening on port $1 after ${PORT_WAIT_SECONDS}s"; return 1; fi
-    sleep 1
-  done
-  log "$2 listens on port $1"
-}
 
 # Sets http.port in the node's YAML: replaces the existing key, or appends it.
 set_http_port() { # file port
