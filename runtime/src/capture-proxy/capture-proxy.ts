@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type http from 'node:http';
+import { startEmfReporter } from '../core/emf';
 import { createKafka } from '../core/kafka-client';
 import type { Logger } from '../core/logging';
 import { FileOffloader, NoCaptureOffloader } from './file-offloader';
@@ -73,6 +74,23 @@ export async function startCaptureProxy(config: ProxyConfig, log: Logger): Promi
   }
   let metrics: http.Server | undefined;
   if (config.metricsPort !== undefined) metrics = await startMetricsServer(createMetricsRegistry(stats), config.metricsHost, config.metricsPort);
+  // On ECS/EC2 with METRICS_FORMAT=emf: the dashboards' capture metrics as log lines for CloudWatch.
+  const emf = startEmfReporter({
+    metrics: {
+      captureConnectionsOpened: { kind: 'counter' },
+      captureRequests: { kind: 'counter' },
+      captureBytesRead: { kind: 'counter', unit: 'Bytes' },
+      captureKafkaRecordsSent: { kind: 'counter' },
+      captureKafkaSendErrors: { kind: 'counter' },
+    },
+    read: () => ({
+      captureConnectionsOpened: stats.connectionsOpened,
+      captureRequests: stats.requests,
+      captureBytesRead: stats.bytesFromClients,
+      captureKafkaRecordsSent: stats.recordsAcked,
+      captureKafkaSendErrors: stats.kafkaErrors,
+    }),
+  });
   let stopping: Promise<void> | undefined;
   return {
     port,
@@ -82,6 +100,7 @@ export async function startCaptureProxy(config: ProxyConfig, log: Logger): Promi
       stopping ??= (async () => {
         await server.stop(config.shutdownGraceMs);
         await offloader.close(Math.max(5000, config.shutdownGraceMs));
+        emf?.stop();
         if (metrics) await new Promise((r) => metrics!.close(() => r(undefined)));
       })();
       return stopping;
