@@ -49,8 +49,13 @@ function workload(index: string, total: number, connections: number, spanMs: num
   return conns;
 }
 
+/**
+ * Records as the capture proxy cuts them: it flushes a connection's capture before forwarding each
+ * mutating request (to hold it until Kafka has it) and every --captureFlushIntervalMs, so with a
+ * _bulk every 5th request a record holds about 5 exchanges (read, end of message, write each).
+ */
 function lines(conns: CapturedConnection[]): string[] {
-  return interleave(conns.map((c) => encodeConnection(c))).map(encodeTrafficStreamLine);
+  return interleave(conns.map((c) => encodeConnection(c, { maxObservationsPerRecord: 15 }))).map(encodeTrafficStreamLine);
 }
 
 async function replay(recordLines: string[], target: string, speedup: number, dir: string): Promise<number> {

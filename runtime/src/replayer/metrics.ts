@@ -18,6 +18,13 @@ export class ReplayerMetrics {
     registers: [this.registry],
   });
 
+  // Per-request counters by label, resolved once: a label lookup per request shows in profiles.
+  readonly replayed = this.requests.labels('replayed');
+  readonly notSent = this.requests.labels('not_sent');
+  readonly targetErrors = this.requests.labels('target_error');
+  readonly statusSame = this.statusMatch.labels('same');
+  readonly statusDifferent = this.statusMatch.labels('different');
+
   /** Serves /metrics on the given port (0 = any); resolves with the server. */
   serve(port: number, host = '0.0.0.0'): Promise<Server> {
     const server = createServer((req, res) => {

@@ -25,7 +25,7 @@ export interface PreparedRequest {
 }
 
 /** Hop-by-hop headers belong to the source connection, not to the request. */
-const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'expect', 'content-length'];
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'expect', 'content-length']);
 
 /** Applies the configured transforms, then the target's host, auth and user agent. */
 export function prepareRequest(source: HttpRequest, opts: PrepareOptions): PreparedRequest {
@@ -41,7 +41,8 @@ export function prepareRequest(source: HttpRequest, opts: PrepareOptions): Prepa
     headers = req.headers;
     if (req.bodyChanged || req.body !== body) body = req.bodyChanged ? encodeBody(headers, req.body) : body;
   }
-  for (const h of HOP_BY_HOP) removeHeader(headers, h);
+  // One pass, one lower-casing per header (this runs for every request).
+  headers = headers.filter(([k]) => !HOP_BY_HOP.has(k.toLowerCase()));
   setHeader(headers, 'Host', opts.target.host);
   if (opts.auth.type === 'remove' || opts.auth.type === 'sigv4') removeHeader(headers, 'authorization');
   else if (opts.auth.type === 'basic') setHeader(headers, 'Authorization', opts.auth.header);

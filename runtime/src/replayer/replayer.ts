@@ -282,15 +282,15 @@ export class TrafficReplayer implements ReassemblyListener {
     s.addLatency(sourceMs, last?.error === undefined ? last?.timeMs : undefined);
     if (last?.error !== undefined || work.error) {
       if (!work.error) s.targetErrors++;
-      this.opts.metrics.requests.inc({ outcome: work.error ? 'not_sent' : 'target_error' });
+      (work.error ? this.opts.metrics.notSent : this.opts.metrics.targetErrors).inc();
     } else if (last) {
-      this.opts.metrics.requests.inc({ outcome: 'replayed' });
+      this.opts.metrics.replayed.inc();
       this.opts.metrics.targetLatency.observe(last.timeMs / 1000);
       if (sourceResponse) {
         const same = sourceResponse.statusCode === last.statusCode;
         if (same) s.statusMatched++;
         else s.statusDiffered++;
-        this.opts.metrics.statusMatch.inc({ result: same ? 'same' : 'different' });
+        (same ? this.opts.metrics.statusSame : this.opts.metrics.statusDifferent).inc();
       }
     }
     const t: Tuple = {

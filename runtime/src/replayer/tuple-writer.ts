@@ -25,7 +25,12 @@ interface Waiter {
  * a crash is still readable up to its last whole member (gunzip reads concatenated members).
  */
 export class TupleWriter {
-  private lines: string[] = [];
+  /**
+   * The batch, encoded as it comes: a line becomes garbage at once instead of living (and being
+   * copied by the young-generation GC) until the flush, and no batch-sized string is joined.
+   */
+  private batch = Buffer.allocUnsafe(256 * 1024);
+  private lineCount = 0;
   private waiters: Waiter[] = [];
   private bytesBuffered = 0;
   private timer?: NodeJS.Timeout;
@@ -47,8 +52,16 @@ export class TupleWriter {
   /** Resolves once the tuple is on disk. */
   write(tuple: object): Promise<void> {
     const line = JSON.stringify(tuple);
-    this.lines.push(line);
-    this.bytesBuffered += line.length;
+    // A UTF-8 byte is at most 3 per UTF-16 unit, plus the newline.
+    const room = line.length * 3 + 1;
+    if (this.bytesBuffered + room > this.batch.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(this.batch.length * 2, this.bytesBuffered + room));
+      this.batch.copy(bigger, 0, 0, this.bytesBuffered);
+      this.batch = bigger;
+    }
+    this.bytesBuffered += this.batch.write(line, this.bytesBuffered, 'utf8');
+    this.batch[this.bytesBuffered++] = 0x0a;
+    this.lineCount++;
     const done = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
     if (this.bytesBuffered > 4 * 1024 * 1024) this.flushSoon(0);
     else this.flushSoon(this.flushIntervalMs);
@@ -79,19 +92,22 @@ export class TupleWriter {
   }
 
   private async writeBatch(): Promise<void> {
-    if (!this.lines.length) return;
-    const lines = this.lines;
+    if (!this.lineCount) return;
+    const text = this.batch.subarray(0, this.bytesBuffered);
+    const count = this.lineCount;
     const waiters = this.waiters;
-    this.lines = [];
+    // The next batch gets its own buffer: this one is read by gzip in the thread pool.
+    this.batch = Buffer.allocUnsafe(Math.min(this.batch.length, 8 * 1024 * 1024));
+    this.lineCount = 0;
     this.waiters = [];
     this.bytesBuffered = 0;
     try {
-      const member = await gzipAsync(Buffer.from(lines.join('\n') + '\n'));
+      const member = await gzipAsync(text);
       if (!this.file || this.fileBytes >= this.maxFileBytes) await this.rotate();
       await this.file!.write(member);
       await this.file!.datasync();
       this.fileBytes += member.length;
-      this.written += lines.length;
+      this.written += count;
       for (const w of waiters) w.resolve();
     } catch (err) {
       for (const w of waiters) w.reject(err as Error);
