@@ -9,7 +9,7 @@ import { METRICS_NAMESPACE } from './config';
  */
 export const METRICS = {
   capture: ['captureConnectionsOpened', 'captureRequests', 'captureBytesRead', 'captureKafkaRecordsSent', 'captureKafkaSendErrors'],
-  replay: ['replayRequests', 'replayErrors', 'replayStatusMismatches', 'replayLagMs', 'replayLatencyMs'],
+  replay: ['replayRequests', 'replayErrors', 'replayStatusMismatches', 'replayPending', 'replayLatencyMs'],
   backfill: ['backfillDocumentsMigrated', 'backfillDocumentsFailed', 'backfillDocumentsRemaining'],
 } as const;
 

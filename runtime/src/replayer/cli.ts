@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
 import { exitWithError } from '../core/errors';
+import { startEmfReporter } from '../core/emf';
 import { createKafka } from '../core/kafka-client';
 import { createLogger } from '../core/logging';
 import { createSigner } from '../core/sigv4';
@@ -84,6 +85,27 @@ async function main(): Promise<void> {
   const metricsServer = config.metricsPort !== undefined ? await metrics.serve(config.metricsPort) : undefined;
   const summaryTimer = setInterval(() => logger.info({ summary: replayer.summary.snapshot({ pending: replayer.pending }) }, 'replay summary'), config.summaryIntervalMs);
   const expiryTimer = setInterval(() => replayer.expireIdle(!replayer.hasRoom()), 1000);
+  // On ECS with METRICS_FORMAT=emf: the replay dashboard's metrics as log lines for CloudWatch.
+  const emf = startEmfReporter({
+    metrics: {
+      replayRequests: { kind: 'counter' },
+      replayErrors: { kind: 'counter' },
+      replayStatusMismatches: { kind: 'counter' },
+      replayPending: { kind: 'gauge' },
+      replayLatencyMs: { kind: 'gauge', unit: 'Milliseconds' },
+    },
+    read: () => {
+      const s = replayer.summary;
+      const latency = s.snapshot().targetLatencyMs as { p50?: number } | undefined;
+      return {
+        replayRequests: s.requests,
+        replayErrors: s.targetErrors + s.transformErrors,
+        replayStatusMismatches: s.statusDiffered,
+        replayPending: replayer.pending,
+        replayLatencyMs: latency?.p50 ?? Number.NaN,
+      };
+    },
+  });
   logger.info({ target: config.target.origin, input: config.input ?? `kafka:${config.kafka?.topic}`, speedup: config.speedupFactor }, 'replayer starting');
 
   let stopping = false;
@@ -93,6 +115,7 @@ async function main(): Promise<void> {
     await tupleWriter.close();
     await replayer.close();
     metricsServer?.close();
+    emf?.stop();
     process.stdout.write(`${JSON.stringify(replayer.summary.snapshot({ pending: replayer.pending }))}\n`);
     logger.flush?.();
     process.exit(code);
