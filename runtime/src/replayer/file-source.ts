@@ -15,7 +15,15 @@ export async function replayLines(input: string | Readable, replayer: TrafficRep
   const stream = typeof input === 'string' ? (input === '-' ? process.stdin : createReadStream(input)) : input;
   const lines = createInterface({ input: stream, crlfDelay: Infinity });
   let lineNo = 0;
+  let sliceStart = performance.now();
   for await (const line of lines) {
+    // readline hands out buffered lines as microtasks: without a turn of the event loop now and
+    // then, a burst of input (the window reopening after a tuple flush) holds every target
+    // connection's response callback until it is decoded, and the connections sit idle.
+    if ((lineNo & 15) === 0 && performance.now() - sliceStart > 2) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      sliceStart = performance.now();
+    }
     lineNo++;
     if (shouldStop()) break;
     if (!line.trim()) continue;

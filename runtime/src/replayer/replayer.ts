@@ -7,7 +7,7 @@ import { CapturedRequest, Reassembler, ReassemblyListener, RecordRef } from './r
 import { Semaphore, SendOptions, sendWithRetries, TargetAttempt, TargetSession } from './sender';
 import { ReplaySummary } from './summary';
 import type { RequestTransform } from './transforms/request';
-import { attemptMessage, preparedMessage, requestMessage, responseMessage, Tuple } from './tuple';
+import { attemptJson, preparedJson, requestJson, responseJson, tupleJson } from './tuple';
 import type { TupleWriter } from './tuple-writer';
 
 export interface ReplayerOptions {
@@ -230,8 +230,8 @@ export class TrafficReplayer implements ReassemblyListener {
   private maybeFinish(work: Work): void {
     if (work.finished || !work.targetDone || !work.captured.sourceDone) return;
     work.finished = true;
-    const tuple = this.tuple(work);
-    this.opts.tupleWriter.write(tuple).then(
+    const line = this.tupleLine(work);
+    this.opts.tupleWriter.writeLine(line).then(
       () => {
         for (const r of work.captured.records) r.release();
         this.done();
@@ -261,7 +261,7 @@ export class TrafficReplayer implements ReassemblyListener {
     }
   }
 
-  private tuple(work: Work): Tuple {
+  private tupleLine(work: Work): string {
     const { captured } = work;
     let sourceResponse: HttpResponse | undefined;
     if (captured.sourceResponse?.length) {
@@ -273,7 +273,6 @@ export class TrafficReplayer implements ReassemblyListener {
     }
     const attempts = work.attempts ?? [];
     const last = attempts[attempts.length - 1];
-    const numErrors = attempts.filter((a) => a.error !== undefined || (a.statusCode ?? 0) >= 500).length;
     const error = work.error ?? last?.error ?? null;
     const s = this.summary;
     s.requests++;
@@ -293,18 +292,29 @@ export class TrafficReplayer implements ReassemblyListener {
         (same ? this.opts.metrics.statusSame : this.opts.metrics.statusDifferent).inc();
       }
     }
-    const t: Tuple = {
+    const source = work.source;
+    const prepared = work.prepared;
+    // The target request's body is the source's unless a transform changed it: one base64 for both.
+    const source64 = source ? source.body.toString('base64') : captured.bytes.toString('base64');
+    let numErrors = 0;
+    const targetResponses: string[] = [];
+    for (const a of attempts) {
+      if (a.error !== undefined || (a.statusCode ?? 0) >= 500) numErrors++;
+      targetResponses.push(attemptJson(a));
+    }
+    return tupleJson({
       connectionId: `${captured.connectionId}.${captured.index}`,
       nodeId: captured.nodeId,
-      sourceRequest: work.source ? requestMessage(work.source) : { body: captured.bytes.toString('base64') },
-      sourceResponse: sourceResponse ? responseMessage(sourceResponse, sourceMs ?? 0) : null,
-      targetRequest: work.prepared ? preparedMessage(work.prepared, work.source?.httpVersion ?? 'HTTP/1.1') : null,
-      targetResponses: attempts.map(attemptMessage),
+      sourceRequest: source ? requestJson(source, source64) : `{"body":"${source64}"}`,
+      sourceResponse: sourceResponse ? responseJson(sourceResponse, sourceMs ?? 0) : 'null',
+      targetRequest: prepared
+        ? preparedJson(prepared, source?.httpVersion ?? 'HTTP/1.1', source && prepared.body === source.body ? source64 : undefined)
+        : 'null',
+      targetResponses,
       numRequests: attempts.length,
       numErrors,
       error,
-    };
-    if (captured.expired) t.expired = true;
-    return t;
+      expired: captured.expired,
+    });
   }
 }
