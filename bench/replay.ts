@@ -135,18 +135,30 @@ async function main(): Promise<void> {
     await direct(workload(await freshIndex('warmup'), Math.min(TOTAL, 5000), CONNECTIONS, 1000), TARGET);
     const directRps: number[] = [];
     const replayRps: number[] = [];
+    // CPU of this process (main thread, gzip and the other pool threads) per request: steadier than
+    // requests/s when other jobs share the machine, and what the target loses to the load generator.
+    const directCpu: number[] = [];
+    const replayCpu: number[] = [];
+    const cpuUs = (since: NodeJS.CpuUsage) => {
+      const u = process.cpuUsage(since);
+      return (u.user + u.system) / TOTAL;
+    };
     for (let round = 0; round < ROUNDS; round++) {
       const runDirect = async () => {
         const conns = workload(await freshIndex(`direct-${round}`), TOTAL, CONNECTIONS, 1000);
+        const cpu = process.cpuUsage();
         const rps = TOTAL / ((await direct(conns, TARGET)) / 1000);
         directRps.push(rps);
-        process.stderr.write(`round ${round + 1}: direct ${rps.toFixed(0)} req/s (load ${load()})\n`);
+        directCpu.push(cpuUs(cpu));
+        process.stderr.write(`round ${round + 1}: direct ${rps.toFixed(0)} req/s, ${directCpu[round].toFixed(1)} µs CPU/req (load ${load()})\n`);
       };
       const runReplay = async () => {
         const recordLines = lines(workload(await freshIndex(`replay-${round}`), TOTAL, CONNECTIONS, 1000));
+        const cpu = process.cpuUsage();
         const rps = TOTAL / ((await replay(recordLines, TARGET, 1e9, join(dir, `tuples-${round}`))) / 1000);
         replayRps.push(rps);
-        process.stderr.write(`round ${round + 1}: replayer ${rps.toFixed(0)} req/s (load ${load()})\n`);
+        replayCpu.push(cpuUs(cpu));
+        process.stderr.write(`round ${round + 1}: replayer ${rps.toFixed(0)} req/s, ${replayCpu[round].toFixed(1)} µs CPU/req (load ${load()})\n`);
       };
       // Alternate which goes first: the target's state (merges, caches) drifts over a run.
       if (round % 2 === 0) {
@@ -167,6 +179,7 @@ async function main(): Promise<void> {
       ['timing error at speedup 1 (2000 req, 20 conns)', '-', '-', '-', `p50 ${timing.p50.toFixed(1)} ms / p99 ${timing.p99.toFixed(1)} ms`],
     ];
     process.stdout.write(`| run | requests/s (median) | each run | ratio | timing |\n|---|---|---|---|---|\n${rows.map((row) => `| ${row.join(' | ')} |`).join('\n')}\n`);
+    process.stdout.write(`CPU per request (median): direct ${median(directCpu).toFixed(1)} µs, replayer ${median(replayCpu).toFixed(1)} µs\n`);
     process.stdout.write(`load average at the end: ${readFileSync('/proc/loadavg', 'utf8').trim()} (${cpus().length} CPUs)\n`);
   } finally {
     for (const index of indices) await cluster.request({ method: 'DELETE', path: `/${index}` }).catch(() => undefined);
