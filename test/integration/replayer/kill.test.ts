@@ -1,36 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createKafka } from '../../../runtime/src/core/kafka-client';
-import { ClusterClient } from '../../../runtime/src/core/cluster-client';
 import { encodeConnection, interleave, toKafkaMessages } from '../support/capture-encoder';
-import { stackEndpoints, uniqueName } from '../support/env';
-import { assertBuilt, committedOffsets, createTopic, deleteTopic, endOffsets, RecordingForwarder, readTuples, startReplayer, waitFor } from './support';
+import { kafkaReplayFixture, committedOffsets, createTopic, endOffsets, readTuples, startReplayer, waitFor } from './support';
 import { putWorkload } from './synthetic';
 
-const { targetUrl, kafkaBrokers } = stackEndpoints();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('traffic replayer under kill -9', () => {
-  const index = uniqueName('replay-kill');
-  const topic = uniqueName('replay-kill');
-  const groupId = uniqueName('replay-kill-group');
-  const tupleDir = mkdtempSync(join(tmpdir(), 'replay-kill-'));
-  const kafka = createKafka({ brokers: kafkaBrokers, clientId: 'replay-kill-test' });
-  const target = new ClusterClient({ endpoint: targetUrl });
-  const forwarder = new RecordingForwarder(new URL(targetUrl));
-
-  beforeAll(async () => {
-    assertBuilt();
-    await forwarder.start();
-  });
-  afterAll(async () => {
-    await forwarder.close();
-    await target.request({ method: 'DELETE', path: `/${index}` }).catch(() => undefined);
-    await deleteTopic(kafka, topic);
-    await target.close();
-    rmSync(tupleDir, { recursive: true, force: true });
-  });
+  const { index, topic, groupId, tupleDir, kafka, target, forwarder, kafkaBrokers } = kafkaReplayFixture('replay-kill');
 
   it('replays every request at least once when killed 5 times and restarted', async () => {
     const connections = putWorkload(index, 4, 50, 15_000);

@@ -1,12 +1,16 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { constants, gunzipSync } from 'node:zlib';
 import { Kafka } from 'kafkajs';
+import { ClusterClient } from '../../../runtime/src/core/cluster-client';
+import { createKafka } from '../../../runtime/src/core/kafka-client';
 import { isCompleteResponse } from '../../../runtime/src/replayer/http-message';
 import type { Tuple } from '../../../runtime/src/replayer/tuple';
+import { stackEndpoints, uniqueName } from '../support/env';
 
 export const CLI = resolve(__dirname, '../../../runtime/dist/replayer/cli.js');
 
@@ -212,4 +216,34 @@ export async function deleteTopic(kafka: Kafka, topic: string): Promise<void> {
   await admin.connect();
   await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
   await admin.disconnect();
+}
+
+/**
+ * What the Kafka-fed replayer tests share: a unique index, topic, group and tuple directory, the
+ * target, and a recording forwarder in front of it; registers its own setup and cleanup.
+ */
+export function kafkaReplayFixture(name: string) {
+  const { targetUrl, kafkaBrokers } = stackEndpoints();
+  const f = {
+    kafkaBrokers,
+    index: uniqueName(name),
+    topic: uniqueName(name),
+    groupId: uniqueName(`${name}-group`),
+    tupleDir: mkdtempSync(join(tmpdir(), `${name}-`)),
+    kafka: createKafka({ brokers: kafkaBrokers, clientId: `${name}-test` }),
+    target: new ClusterClient({ endpoint: targetUrl }),
+    forwarder: new RecordingForwarder(new URL(targetUrl)),
+  };
+  beforeAll(async () => {
+    assertBuilt();
+    await f.forwarder.start();
+  });
+  afterAll(async () => {
+    await f.forwarder.close();
+    await f.target.request({ method: 'DELETE', path: `/${f.index}` }).catch(() => undefined);
+    await deleteTopic(f.kafka, f.topic);
+    await f.target.close();
+    rmSync(f.tupleDir, { recursive: true, force: true });
+  });
+  return f;
 }

@@ -1,36 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createKafka } from '../../../runtime/src/core/kafka-client';
-import { ClusterClient } from '../../../runtime/src/core/cluster-client';
 import { encodeConnection, interleave, toKafkaMessages } from '../support/capture-encoder';
-import { stackEndpoints, uniqueName } from '../support/env';
-import { assertBuilt, committedOffsets, createTopic, deleteTopic, RecordingForwarder, startReplayer, waitFor } from './support';
+import { kafkaReplayFixture, committedOffsets, createTopic, startReplayer, waitFor } from './support';
 import { putWorkload } from './synthetic';
 
-const { targetUrl, kafkaBrokers } = stackEndpoints();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('traffic replayer with malformed records and a target that is down for 30 s', () => {
-  const index = uniqueName('replay-down');
-  const topic = uniqueName('replay-down');
-  const groupId = uniqueName('replay-down-group');
-  const tupleDir = mkdtempSync(join(tmpdir(), 'replay-down-'));
-  const kafka = createKafka({ brokers: kafkaBrokers, clientId: 'replay-down-test' });
-  const target = new ClusterClient({ endpoint: targetUrl });
-  const forwarder = new RecordingForwarder(new URL(targetUrl));
-
-  beforeAll(async () => {
-    assertBuilt();
-    await forwarder.start();
-  });
-  afterAll(async () => {
-    await forwarder.close();
-    await target.request({ method: 'DELETE', path: `/${index}` }).catch(() => undefined);
-    await deleteTopic(kafka, topic);
-    await target.close();
-    rmSync(tupleDir, { recursive: true, force: true });
-  });
+  const { index, topic, groupId, tupleDir, kafka, forwarder, kafkaBrokers } = kafkaReplayFixture('replay-down');
 
   it('neither crashes nor commits past a request the target has not received', async () => {
     const connections = putWorkload(index, 2, 40, 8_000);
