@@ -1,16 +1,13 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { ClusterClient } from '../../../runtime/src/core/cluster-client';
 import { HttpBoundaryParser, ParseEvent } from '../../../runtime/src/core/http-boundary-parser';
-import { createKafka } from '../../../runtime/src/core/kafka-client';
 import { parseRequest, parseResponse } from '../../../runtime/src/replayer/http-message';
 import type { Tuple } from '../../../runtime/src/replayer/tuple';
-import { stackEndpoints, uniqueName } from '../support/env';
-import { assertBuilt, committedOffsets, createTopic, deleteTopic, endOffsets, httpRequest, RawConnection, readTuples, startReplayer, waitFor } from './support';
+import { stackEndpoints } from '../support/env';
+import { committedOffsets, createTopic, endOffsets, httpRequest, RawConnection, readTuples, startReplayer, kafkaReplayFixture, waitFor } from './support';
 
 const { sourceUrl, targetUrl, kafkaBrokers } = stackEndpoints();
 const PROXY_CLI = resolve(__dirname, '../../../runtime/dist/capture-proxy/cli.js');
@@ -70,23 +67,7 @@ const body = (b: string | number | undefined) => Buffer.from(String(b ?? ''), 'b
 const json = (b: string | number | undefined) => JSON.parse(body(b).toString('utf8'));
 
 describe('traffic replayer: traffic captured by the real capture proxy, pipelined connections included', () => {
-  const index = uniqueName('replay-cap');
-  const topic = uniqueName('replay-cap');
-  const groupId = uniqueName('replay-cap-group');
-  const tupleDir = mkdtempSync(join(tmpdir(), 'replay-cap-'));
-  const kafka = createKafka({ brokers: kafkaBrokers, clientId: 'replay-cap-test' });
-  const source = new ClusterClient({ endpoint: sourceUrl });
-  const target = new ClusterClient({ endpoint: targetUrl });
-
-  beforeAll(assertBuilt);
-  afterAll(async () => {
-    await source.request({ method: 'DELETE', path: `/${index}` }).catch(() => undefined);
-    await target.request({ method: 'DELETE', path: `/${index}` }).catch(() => undefined);
-    await deleteTopic(kafka, topic);
-    await source.close();
-    await target.close();
-    rmSync(tupleDir, { recursive: true, force: true });
-  });
+  const { index, topic, groupId, tupleDir, kafka, source, target } = kafkaReplayFixture('replay-cap', { forwarder: false });
 
   it('pairs every request with its own source answer and ends with the same documents on the target', async () => {
     await createTopic(kafka, topic, 2, []);

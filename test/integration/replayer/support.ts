@@ -220,29 +220,36 @@ export async function deleteTopic(kafka: Kafka, topic: string): Promise<void> {
 
 /**
  * What the Kafka-fed replayer tests share: a unique index, topic, group and tuple directory, the
- * target, and a recording forwarder in front of it; registers its own setup and cleanup.
+ * source and target clusters, and (unless told not to) a recording forwarder in front of the
+ * target; registers its own setup and cleanup.
  */
-export function kafkaReplayFixture(name: string) {
-  const { targetUrl, kafkaBrokers } = stackEndpoints();
+export function kafkaReplayFixture(name: string, opts: { forwarder?: boolean } = {}) {
+  const { sourceUrl, targetUrl, kafkaBrokers } = stackEndpoints();
   const f = {
+    sourceUrl,
+    targetUrl,
     kafkaBrokers,
     index: uniqueName(name),
     topic: uniqueName(name),
     groupId: uniqueName(`${name}-group`),
     tupleDir: mkdtempSync(join(tmpdir(), `${name}-`)),
     kafka: createKafka({ brokers: kafkaBrokers, clientId: `${name}-test` }),
+    source: new ClusterClient({ endpoint: sourceUrl }),
     target: new ClusterClient({ endpoint: targetUrl }),
     forwarder: new RecordingForwarder(new URL(targetUrl)),
   };
+  const withForwarder = opts.forwarder ?? true;
   beforeAll(async () => {
     assertBuilt();
-    await f.forwarder.start();
+    if (withForwarder) await f.forwarder.start();
   });
   afterAll(async () => {
-    await f.forwarder.close();
-    await f.target.request({ method: 'DELETE', path: `/${f.index}` }).catch(() => undefined);
+    if (withForwarder) await f.forwarder.close();
+    for (const c of [f.source, f.target]) {
+      await c.request({ method: 'DELETE', path: `/${f.index}` }).catch(() => undefined);
+      await c.close();
+    }
     await deleteTopic(f.kafka, f.topic);
-    await f.target.close();
     rmSync(f.tupleDir, { recursive: true, force: true });
   });
   return f;

@@ -1,12 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { createKafka } from '../../../runtime/src/core/kafka-client';
 import { ClusterClient } from '../../../runtime/src/core/cluster-client';
 import { CapturedConnection, CapturedExchange, encodeConnection, interleave, toKafkaMessages } from '../support/capture-encoder';
-import { stackEndpoints, uniqueName } from '../support/env';
-import { assertBuilt, committedOffsets, createTopic, deleteTopic, endOffsets, httpRequest, RawConnection, readTuples, startReplayer, waitFor } from './support';
+import { stackEndpoints } from '../support/env';
+import { committedOffsets, createTopic, endOffsets, httpRequest, RawConnection, readTuples, startReplayer, kafkaReplayFixture, waitFor } from './support';
 
 const { sourceUrl, targetUrl, kafkaBrokers } = stackEndpoints();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -34,23 +30,7 @@ function chunked(body: Buffer): Buffer {
 }
 
 describe('traffic replayer: an Elasticsearch 7 workload replayed to OpenSearch', () => {
-  const index = uniqueName('replay-wl');
-  const topic = uniqueName('replay-wl');
-  const groupId = uniqueName('replay-wl-group');
-  const tupleDir = mkdtempSync(join(tmpdir(), 'replay-wl-'));
-  const kafka = createKafka({ brokers: kafkaBrokers, clientId: 'replay-wl-test' });
-  const source = new ClusterClient({ endpoint: sourceUrl });
-  const target = new ClusterClient({ endpoint: targetUrl });
-
-  beforeAll(assertBuilt);
-  afterAll(async () => {
-    await source.request({ method: 'DELETE', path: `/${index}` }).catch(() => undefined);
-    await target.request({ method: 'DELETE', path: `/${index}` }).catch(() => undefined);
-    await deleteTopic(kafka, topic);
-    await source.close();
-    await target.close();
-    rmSync(tupleDir, { recursive: true, force: true });
-  });
+  const { index, topic, groupId, tupleDir, kafka, source, target } = kafkaReplayFixture('replay-wl', { forwarder: false });
 
   it('ends with the same documents on the target, matching statuses, and every offset committed', async () => {
     const typedBulk = (ids: number[]) => Buffer.from(ids.map((i) => `{"index":{"_index":"${index}","_type":"mytype","_id":"${i}"}}\n${JSON.stringify({ title: `doc ${i}`, n: i })}\n`).join(''));
