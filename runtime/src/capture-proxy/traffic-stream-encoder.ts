@@ -5,6 +5,7 @@
  * same record (fields in number order, set fields written even when zero), which the unit test
  * checks; core/traffic-stream decodes them.
  */
+import { varintSize } from '../core/traffic-stream';
 
 /** Observation kinds as their TrafficObservation field numbers. */
 export const enum Obs {
@@ -42,15 +43,6 @@ export interface RecordHeader {
   last: boolean;
   priorRequestsReceived: number;
   lastObservationWasUnterminatedRead: boolean;
-}
-
-export function varintSize(value: number): number {
-  let size = 1;
-  while (value >= 0x80) {
-    value = Math.floor(value / 128);
-    size++;
-  }
-  return size;
 }
 
 /** A length-delimited string field, tag included. */
