@@ -7,7 +7,7 @@ import { HttpBoundaryParser, ParseEvent } from '../../../runtime/src/core/http-b
 import { parseRequest, parseResponse } from '../../../runtime/src/replayer/http-message';
 import type { Tuple } from '../../../runtime/src/replayer/tuple';
 import { stackEndpoints } from '../support/env';
-import { committedOffsets, createTopic, endOffsets, httpRequest, RawConnection, readTuples, startReplayer, kafkaReplayFixture, waitFor } from './support';
+import { createTopic, httpRequest, RawConnection, readTuples, startReplayer, kafkaReplayFixture, waitAllCommitted, waitFor } from './support';
 
 const { sourceUrl, targetUrl, kafkaBrokers } = stackEndpoints();
 const PROXY_CLI = resolve(__dirname, '../../../runtime/dist/capture-proxy/cli.js');
@@ -147,14 +147,8 @@ describe('traffic replayer: traffic captured by the real capture proxy, pipeline
       '--transformer-config', '[{"TypeRemoval":{}}]',
     ]);
     try {
-      const ends = await endOffsets(kafka, topic);
+      const ends = await waitAllCommitted(kafka, groupId, topic, replayer, 300);
       expect(ends.reduce((x, y) => x + y, 0)).toBeGreaterThan(0);
-      await waitFor('every offset committed', async () => {
-        const committed = await committedOffsets(kafka, groupId, topic);
-        return committed.every((o, i) => o === ends[i] || ends[i] === 0) || undefined;
-      }, 60_000, 300).catch(async (err: Error) => {
-        throw new Error(`${err.message}: ends ${ends}, committed ${await committedOffsets(kafka, groupId, topic)}\nreplayer stderr:\n${replayer.stderr().slice(-3000)}`);
-      });
     } finally {
       replayer.child.kill('SIGTERM');
     }

@@ -254,3 +254,15 @@ export function kafkaReplayFixture(name: string, opts: { forwarder?: boolean } =
   });
   return f;
 }
+
+/** Waits until the group has committed every partition to its end; the error shows the replayer's stderr. */
+export async function waitAllCommitted(kafka: Kafka, groupId: string, topic: string, replayer: ReplayerProcess, everyMs = 500): Promise<number[]> {
+  const ends = await endOffsets(kafka, topic);
+  await waitFor('every offset committed', async () => {
+    const committed = await committedOffsets(kafka, groupId, topic);
+    return committed.every((o, i) => o === ends[i] || ends[i] === 0) || undefined;
+  }, 60_000, everyMs).catch(async (err: Error) => {
+    throw new Error(`${err.message}: ends ${ends}, committed ${await committedOffsets(kafka, groupId, topic)}\nreplayer stderr:\n${replayer.stderr().slice(-3000)}`);
+  });
+  return ends;
+}

@@ -2,7 +2,7 @@ import { gzipSync } from 'node:zlib';
 import { ClusterClient } from '../../../runtime/src/core/cluster-client';
 import { CapturedConnection, CapturedExchange, encodeConnection, interleave, toKafkaMessages } from '../support/capture-encoder';
 import { stackEndpoints } from '../support/env';
-import { committedOffsets, createTopic, endOffsets, httpRequest, RawConnection, readTuples, startReplayer, kafkaReplayFixture, waitFor } from './support';
+import { createTopic, httpRequest, RawConnection, readTuples, startReplayer, kafkaReplayFixture, waitAllCommitted } from './support';
 
 const { sourceUrl, targetUrl, kafkaBrokers } = stackEndpoints();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -71,13 +71,7 @@ describe('traffic replayer: an Elasticsearch 7 workload replayed to OpenSearch',
       '--transformer-config', '[{"TypeRemoval":{}}]',
     ]);
     try {
-      const ends = await endOffsets(kafka, topic);
-      await waitFor('every offset committed', async () => {
-        const committed = await committedOffsets(kafka, groupId, topic);
-        return committed.every((o, i) => o === ends[i] || ends[i] === 0) || undefined;
-      }, 60_000, 500).catch(async (err: Error) => {
-        throw new Error(`${err.message}: ends ${ends}, committed ${await committedOffsets(kafka, groupId, topic)}\nreplayer stderr:\n${replayer.stderr().slice(-3000)}`);
-      });
+      await waitAllCommitted(kafka, groupId, topic, replayer);
     } finally {
       replayer.child.kill('SIGTERM');
     }
