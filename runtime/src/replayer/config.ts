@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { ConfigError } from '../core/errors';
 import type { KafkaAuth } from '../core/kafka-client';
 import type { TargetAuth } from './prepare';
+import type { ReplayerOptions } from './replayer';
 import { parseTransformerConfig } from './transforms/transformer-config';
-import type { RequestTransform } from './transforms/request';
 
 /** The CLI's options as commander hands them over (strings, booleans). */
 export interface CliOptions {
@@ -40,21 +40,17 @@ export interface CliOptions {
   shutdownGraceSeconds: string;
 }
 
-export interface ReplayerConfig {
-  target: URL;
+/** The sending options the replayer takes as they are, plus what the CLI wires up itself. */
+type SendingOptions = Pick<
+  ReplayerOptions,
+  'target' | 'auth' | 'userAgent' | 'transforms' | 'speedupFactor' | 'maxConcurrentRequests' | 'maxPendingRequests' | 'packetTimeoutMs' | 'maxRetries' | 'connectionRetryMs'
+>;
+
+export interface ReplayerConfig extends SendingOptions {
   input?: string;
   kafka?: { brokers: string; topic: string; groupId: string; clientId: string; auth: KafkaAuth; tls?: boolean; sessionTimeoutMs: number };
-  auth: TargetAuth;
   basic?: { username: string; password: string };
   sigv4?: { service: string; region: string };
-  userAgent?: string;
-  transforms: RequestTransform[];
-  speedupFactor: number;
-  maxConcurrentRequests: number;
-  maxPendingRequests: number;
-  packetTimeoutMs: number;
-  maxRetries: number;
-  connectionRetryMs: number;
   insecure: boolean;
   tupleDir: string;
   tupleFileMaxBytes: number;
