@@ -131,7 +131,7 @@ async function kafkaCommand(opts: ServerOptions, ctx: StartContext) {
   const cp = path.join(lib, '*');
   if (!existsSync(path.join(dataDir, 'meta.properties'))) {
     // KRaft storage must be formatted once; the SCRAM user is added at the same time.
-    const clusterId = randomBytes(16).toString('base64url');
+    const clusterId = kafkaClusterId(randomBytes(16));
     const scramUser = `SCRAM-SHA-512=[name=${LOCAL_SCRAM_USER.username},password=${LOCAL_SCRAM_USER.password}]`;
     try {
       execFileSync(ctx.java.java, ['-cp', cp, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props, '--add-scram', scramUser], { stdio: 'pipe', timeout: 120_000 });
@@ -229,4 +229,15 @@ export async function stopPid(pid: number, graceMs = 20_000): Promise<void> {
   }
   signal('SIGKILL');
   while (isAlive(pid)) await new Promise((r) => setTimeout(r, 100));
+}
+
+/**
+ * A KRaft cluster id: 16 bytes in base64url. The top bit of the first byte is cleared so the id
+ * never starts with '-' or '_': kafka-storage's argument parser reads a leading '-' as an option
+ * (one start in 64 failed that way).
+ */
+export function kafkaClusterId(bytes: Buffer): string {
+  const b = Buffer.from(bytes.subarray(0, 16));
+  b[0] = b[0]! & 0x7f;
+  return b.toString('base64url');
 }
