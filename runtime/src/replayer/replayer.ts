@@ -1,14 +1,15 @@
+import type { Client } from 'undici';
 import type { Logger } from '../core/logging';
 import type { TrafficStream } from '../core/traffic-stream';
 import { HttpRequest, HttpResponse, parseRequest, parseResponse } from './http-message';
 import type { ReplayerMetrics } from './metrics';
 import { PreparedRequest, prepareRequest, TargetAuth } from './prepare';
 import { CapturedRequest, Reassembler, ReassemblyListener, RecordRef } from './reassembler';
-import { Semaphore, SendOptions, sendWithRetries, TargetAttempt, TargetSession } from './sender';
+import { Semaphore, SendListener, SendOptions, sendWithRetries, SessionJob, TargetAttempt, TargetSession } from './sender';
 import { ReplaySummary } from './summary';
 import type { RequestTransform } from './transforms/request';
 import { attemptJson, preparedJson, requestJson, responseJson, tupleJson } from './tuple';
-import type { TupleWriter } from './tuple-writer';
+import type { LineListener, TupleWriter } from './tuple-writer';
 
 export interface ReplayerOptions {
   target: URL;
@@ -37,15 +38,44 @@ export interface ReplayerOptions {
   onFatal: (err: Error) => void;
 }
 
-interface Work {
-  captured: CapturedRequest;
+/**
+ * One request on its way: the session job that sends it, and the listener of its send and of its
+ * tuple's write. One object per request, no closures: this is the replay's hot path.
+ */
+class Work implements SessionJob, SendListener, LineListener {
+  at = 0;
   source?: HttpRequest;
   prepared?: PreparedRequest;
   /** Why the request was not sent (unparseable, or its transform threw). */
   error?: string;
   attempts?: TargetAttempt[];
-  targetDone: boolean;
-  finished: boolean;
+  targetDone = false;
+  finished = false;
+  private sessionDone?: () => void;
+
+  constructor(
+    readonly captured: CapturedRequest,
+    private readonly replayer: TrafficReplayer,
+  ) {}
+
+  run(client: Client, done: () => void): void {
+    this.sessionDone = done;
+    sendWithRetries(client, this.prepared!, this.replayer.sendOptions, this);
+  }
+
+  onSent(attempts: TargetAttempt[] | undefined, err?: Error): void {
+    if (err) this.error = `send failed: ${err.message}`;
+    else this.attempts = attempts;
+    this.targetDone = true;
+    this.replayer.maybeFinish(this);
+    const done = this.sessionDone!;
+    this.sessionDone = undefined;
+    done();
+  }
+
+  lineWritten(err?: Error): void {
+    this.replayer.tupleWritten(this, err);
+  }
 }
 
 /**
@@ -58,8 +88,10 @@ export class TrafficReplayer implements ReassemblyListener {
   private readonly reassembler = new Reassembler(this);
   private readonly sessions = new Map<string, TargetSession>();
   private readonly semaphore: Semaphore;
-  private readonly work = new WeakMap<CapturedRequest, Work>();
-  private readonly sendOptions: SendOptions;
+  /** Requests read and not yet finished, for their source response. */
+  private readonly work = new Map<CapturedRequest, Work>();
+  /** @internal */
+  readonly sendOptions: SendOptions;
   private t0?: number;
   private start?: number;
   private pendingCount = 0;
@@ -157,7 +189,7 @@ export class TrafficReplayer implements ReassemblyListener {
   onRequest(captured: CapturedRequest): void {
     this.pendingCount++;
     this.opts.metrics.pending.set(this.pendingCount);
-    const work: Work = { captured, targetDone: false, finished: false };
+    const work = new Work(captured, this);
     this.work.set(captured, work);
     try {
       work.source = parseRequest(captured.bytes);
@@ -180,19 +212,8 @@ export class TrafficReplayer implements ReassemblyListener {
       this.maybeFinish(work);
       return;
     }
-    const prepared = work.prepared;
-    this.session(captured.key).enqueue({
-      at: this.dueAt(captured.firstTs),
-      run: async (client) => {
-        try {
-          work.attempts = await sendWithRetries(client, prepared, this.sendOptions);
-        } catch (err) {
-          work.error = `send failed: ${(err as Error).message}`;
-        }
-        work.targetDone = true;
-        this.maybeFinish(work);
-      },
-    });
+    work.at = this.dueAt(captured.firstTs);
+    this.session(captured.key).enqueue(work);
   }
 
   onSourceResponse(captured: CapturedRequest): void {
@@ -227,23 +248,26 @@ export class TrafficReplayer implements ReassemblyListener {
     return session;
   }
 
-  private maybeFinish(work: Work): void {
+  /** @internal */
+  maybeFinish(work: Work): void {
     if (work.finished || !work.targetDone || !work.captured.sourceDone) return;
     work.finished = true;
-    const line = this.tupleLine(work);
-    this.opts.tupleWriter.writeLine(line).then(
-      () => {
-        for (const r of work.captured.records) r.release();
-        this.done();
-      },
-      (err: Error) => {
-        this.opts.metrics.errors.inc({ kind: 'tuple_write' });
-        if (!this.failed) {
-          this.failed = true;
-          this.opts.onFatal(err);
-        }
-      },
-    );
+    this.work.delete(work.captured);
+    this.opts.tupleWriter.writeLine(this.tupleLine(work), work);
+  }
+
+  /** @internal */
+  tupleWritten(work: Work, err?: Error): void {
+    if (!err) {
+      for (const r of work.captured.records) r.release();
+      this.done();
+      return;
+    }
+    this.opts.metrics.errors.inc({ kind: 'tuple_write' });
+    if (!this.failed) {
+      this.failed = true;
+      this.opts.onFatal(err);
+    }
   }
 
   private done(): void {

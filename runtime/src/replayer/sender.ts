@@ -1,5 +1,5 @@
-import { STATUS_CODES } from 'node:http';
-import { Client } from 'undici';
+import { IncomingHttpHeaders, STATUS_CODES } from 'node:http';
+import { Client, Dispatcher } from 'undici';
 import { decodedBody, encodeBody, Header } from './http-message';
 import { headerObject, PreparedRequest } from './prepare';
 import { retryableBulkBody } from './bulk-retry';
@@ -34,60 +34,112 @@ export function backoffMs(baseMs: number, attempt: number, capMs = 10_000): numb
   return cap / 2 + Math.random() * (cap / 2);
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function attempt(client: Client, req: PreparedRequest, body: Buffer, opts: SendOptions): Promise<TargetAttempt> {
-  let headers = headerObject(req.headers);
-  if (body !== req.body) headers['content-length'] = String(body.length);
-  if (opts.sign) headers = await opts.sign({ method: req.method, url: new URL(req.path, opts.target), headers, body });
-  const started = performance.now();
-  try {
-    // undici drops the connection after a GET/DELETE that has a body (searches do) unless told not to.
-    const res = await client.request({ method: req.method as any, path: req.path, headers, body: body.length ? body : undefined, reset: body.length ? false : undefined });
-    // One read of the whole body: an async iterator per response costs more than the body.
-    const resBody = Buffer.from(await res.body.arrayBuffer());
-    return { statusCode: res.statusCode, reasonPhrase: STATUS_CODES[res.statusCode] ?? '', headers: res.headers, body: resBody, timeMs: performance.now() - started };
-  } catch (err) {
-    const e = err as { code?: string; message?: string };
-    return { error: e.code ? `${e.code}: ${e.message}` : String(e.message ?? err), timeMs: performance.now() - started };
-  }
+/** Told once, when a request's attempts are over: the attempts, or why sending stopped. */
+export interface SendListener {
+  onSent(attempts: TargetAttempt[] | undefined, error?: Error): void;
 }
 
 /**
  * Sends one request on the session's connection: bounded retries on 429/5xx and on retryable
  * _bulk items (resending only those), and on connection errors for up to connectionRetryMs.
+ * Callbacks on undici's dispatcher, not request(): this runs for every replayed request, and a
+ * response stream and a few promises per request cost more CPU than the send itself.
  */
-export async function sendWithRetries(client: Client, req: PreparedRequest, opts: SendOptions): Promise<TargetAttempt[]> {
-  const attempts: TargetAttempt[] = [];
-  const isBulk = /\/_bulk(\?|$)/.test(req.path);
-  let body = req.body;
-  let statusRetries = 0;
-  let connectionRetries = 0;
-  const firstFailure = Date.now();
-  for (;;) {
-    const a = await attempt(client, req, body, opts);
+export function sendWithRetries(client: Client, req: PreparedRequest, opts: SendOptions, listener: SendListener): void {
+  new RequestSend(client, req, opts, listener).send();
+}
+
+class RequestSend implements Dispatcher.DispatchHandler {
+  private readonly attempts: TargetAttempt[] = [];
+  private readonly isBulk: boolean;
+  private readonly firstFailure = Date.now();
+  private body: Buffer;
+  private statusRetries = 0;
+  private connectionRetries = 0;
+  // The attempt in flight.
+  private started = 0;
+  private statusCode = 0;
+  private headers?: IncomingHttpHeaders;
+  private chunks: Buffer[] = [];
+
+  constructor(
+    private readonly client: Client,
+    private readonly req: PreparedRequest,
+    private readonly opts: SendOptions,
+    private readonly listener: SendListener,
+  ) {
+    this.isBulk = /\/_bulk(\?|$)/.test(req.path);
+    this.body = req.body;
+  }
+
+  send(): void {
+    const headers = headerObject(this.req.headers);
+    if (this.body !== this.req.body) headers['content-length'] = String(this.body.length);
+    if (!this.opts.sign) {
+      this.dispatch(headers);
+      return;
+    }
+    this.opts.sign({ method: this.req.method, url: new URL(this.req.path, this.opts.target), headers, body: this.body }).then(
+      (signed) => this.dispatch(signed),
+      (err: Error) => this.listener.onSent(undefined, err),
+    );
+  }
+
+  private dispatch(headers: Record<string, string>): void {
+    const body = this.body;
+    this.statusCode = 0;
+    this.headers = undefined;
+    this.chunks = [];
+    this.started = performance.now();
+    // undici drops the connection after a GET/DELETE that has a body (searches do) unless told not to.
+    this.client.dispatch({ method: this.req.method as Dispatcher.HttpMethod, path: this.req.path, headers, body: body.length ? body : undefined, reset: body.length ? false : undefined }, this);
+  }
+
+  onRequestStart(): void {}
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    // Interim answers (100 Continue) are followed by the final one.
+    if (statusCode < 200) return;
+    this.statusCode = statusCode;
+    this.headers = headers;
+  }
+
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.chunks.push(chunk);
+  }
+
+  onResponseEnd(): void {
+    const { chunks, statusCode } = this;
+    const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+    this.attempted({ statusCode, reasonPhrase: STATUS_CODES[statusCode] ?? '', headers: this.headers, body, timeMs: performance.now() - this.started });
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    const e = err as { code?: string; message?: string };
+    this.attempted({ error: e.code ? `${e.code}: ${e.message}` : String(e.message ?? err), timeMs: performance.now() - this.started });
+  }
+
+  private attempted(a: TargetAttempt): void {
+    const { attempts, opts } = this;
     attempts.push(a);
     if (a.error) {
-      if (Date.now() - firstFailure >= opts.connectionRetryMs) return attempts;
-      opts.onRetry?.();
-      await sleep(backoffMs(opts.retryBaseMs, connectionRetries++));
-      continue;
+      if (Date.now() - this.firstFailure >= opts.connectionRetryMs) return this.listener.onSent(attempts);
+      return this.retry(this.connectionRetries++);
     }
-    if (statusRetries >= opts.maxRetries) return attempts;
-    if (RETRYABLE_STATUS.has(a.statusCode!)) {
-      opts.onRetry?.();
-      await sleep(backoffMs(opts.retryBaseMs, statusRetries++));
-      continue;
+    if (this.statusRetries >= opts.maxRetries) return this.listener.onSent(attempts);
+    if (RETRYABLE_STATUS.has(a.statusCode!)) return this.retry(this.statusRetries++);
+    if (this.isBulk && a.statusCode === 200 && a.body) {
+      const next = bulkRemainder(this.req.headers, this.body, a);
+      if (!next) return this.listener.onSent(attempts);
+      this.body = next;
+      return this.retry(this.statusRetries++);
     }
-    if (isBulk && a.statusCode === 200 && a.body) {
-      const next = bulkRemainder(req.headers, body, a);
-      if (!next) return attempts;
-      body = next;
-      opts.onRetry?.();
-      await sleep(backoffMs(opts.retryBaseMs, statusRetries++));
-      continue;
-    }
-    return attempts;
+    this.listener.onSent(attempts);
+  }
+
+  private retry(n: number): void {
+    this.opts.onRetry?.();
+    setTimeout(() => this.send(), backoffMs(this.opts.retryBaseMs, n));
   }
 }
 
@@ -112,17 +164,20 @@ export class Semaphore {
     return this.used;
   }
 
-  acquire(): Promise<void> | undefined {
+  /** Takes a slot now (true), or calls granted once one is handed over (false). */
+  acquire(granted: () => void): boolean {
     if (this.used < this.limit) {
       this.used++;
-      return undefined;
+      return true;
     }
-    return new Promise((resolve) => this.waiters.push(resolve));
+    this.waiters.push(granted);
+    return false;
   }
 
   release(): void {
     const next = this.waiters.shift();
-    if (next) next();
+    // The slot passes on; the waiter runs in a microtask, not deep inside the releaser's stack.
+    if (next) queueMicrotask(next);
     else this.used--;
   }
 }
@@ -130,7 +185,8 @@ export class Semaphore {
 export interface SessionJob {
   /** Wall-clock ms at which the request is due. */
   at: number;
-  run(client: Client): Promise<void>;
+  /** Sends on the session's connection; calls done once the request is finished with. */
+  run(client: Client, done: () => void): void;
 }
 
 /**
@@ -141,7 +197,14 @@ export class TargetSession {
   private readonly client: Client;
   private readonly queue: SessionJob[] = [];
   private head = 0;
+  /** A job is taken from the queue and not yet done. */
   private running = false;
+  private current?: SessionJob;
+  /** The current job waited for its due time already. */
+  private due = false;
+  private holdsSlot = false;
+  private inRun = false;
+  private doneInRun = false;
   private ending = false;
 
   constructor(
@@ -159,7 +222,10 @@ export class TargetSession {
 
   enqueue(job: SessionJob): void {
     this.queue.push(job);
-    if (!this.running) void this.pump();
+    if (!this.running) {
+      this.running = true;
+      this.next();
+    }
   }
 
   /** No more requests will come: close once the queue is empty. */
@@ -177,26 +243,57 @@ export class TargetSession {
     return this.client.destroy().catch(() => undefined);
   }
 
-  private async pump(): Promise<void> {
-    this.running = true;
-    while (this.head < this.queue.length) {
-      const job = this.queue[this.head];
-      this.queue[this.head++] = undefined as unknown as SessionJob;
-      if (this.head > 256 && this.head * 2 > this.queue.length) {
-        this.queue.splice(0, this.head);
-        this.head = 0;
+  private readonly wake = (): void => {
+    this.due = true;
+    this.next();
+  };
+
+  private readonly granted = (): void => {
+    this.holdsSlot = true;
+    this.next();
+  };
+
+  private readonly jobDone = (): void => {
+    this.semaphore.release();
+    if (this.inRun) this.doneInRun = true;
+    else this.next();
+  };
+
+  /** Runs jobs in order until one is in flight, waits for its time, or waits for a slot. */
+  private next(): void {
+    for (;;) {
+      if (!this.current) {
+        if (this.head >= this.queue.length) {
+          this.running = false;
+          if (this.ending) void this.close();
+          return;
+        }
+        this.current = this.queue[this.head];
+        this.queue[this.head++] = undefined as unknown as SessionJob;
+        if (this.head > 256 && this.head * 2 > this.queue.length) {
+          this.queue.splice(0, this.head);
+          this.head = 0;
+        }
+        this.due = false;
       }
-      const wait = job.at - Date.now();
-      if (wait > 1) await sleep(wait);
-      const pending = this.semaphore.acquire();
-      if (pending) await pending;
-      try {
-        await job.run(this.client);
-      } finally {
-        this.semaphore.release();
+      if (!this.due) {
+        const wait = this.current.at - Date.now();
+        if (wait > 1) {
+          setTimeout(this.wake, wait);
+          return;
+        }
+        this.due = true;
       }
+      if (!this.holdsSlot && !this.semaphore.acquire(this.granted)) return;
+      const job = this.current;
+      this.current = undefined;
+      this.holdsSlot = false;
+      this.inRun = true;
+      this.doneInRun = false;
+      job.run(this.client, this.jobDone);
+      this.inRun = false;
+      // A job that finished at once (the client refused it) must not recurse into the next.
+      if (!this.doneInRun) return;
     }
-    this.running = false;
-    if (this.ending) await this.close();
   }
 }

@@ -14,9 +14,9 @@ export interface TupleWriterOptions {
   flushIntervalMs?: number;
 }
 
-interface Waiter {
-  resolve: () => void;
-  reject: (err: Error) => void;
+/** Told once whether a line is durable: no promise per tuple on the replay path. */
+export interface LineListener {
+  lineWritten(err?: Error): void;
 }
 
 /**
@@ -31,7 +31,7 @@ export class TupleWriter {
    */
   private batch = Buffer.allocUnsafe(256 * 1024);
   private lineCount = 0;
-  private waiters: Waiter[] = [];
+  private waiters: LineListener[] = [];
   private bytesBuffered = 0;
   private timer?: NodeJS.Timeout;
   private chain: Promise<void> = Promise.resolve();
@@ -51,11 +51,11 @@ export class TupleWriter {
 
   /** Resolves once the tuple is on disk. */
   write(tuple: object): Promise<void> {
-    return this.writeLine(JSON.stringify(tuple));
+    return new Promise((resolve, reject) => this.writeLine(JSON.stringify(tuple), { lineWritten: (err) => (err ? reject(err) : resolve()) }));
   }
 
-  /** A tuple already serialized as one JSON line (no newline); resolves once it is on disk. */
-  writeLine(line: string): Promise<void> {
+  /** A tuple already serialized as one JSON line (no newline); the listener is told once it is on disk. */
+  writeLine(line: string, listener: LineListener): void {
     // A UTF-8 byte is at most 3 per UTF-16 unit, plus the newline.
     const room = line.length * 3 + 1;
     if (this.bytesBuffered + room > this.batch.length) {
@@ -66,10 +66,9 @@ export class TupleWriter {
     this.bytesBuffered += this.batch.write(line, this.bytesBuffered, 'utf8');
     this.batch[this.bytesBuffered++] = 0x0a;
     this.lineCount++;
-    const done = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
+    this.waiters.push(listener);
     if (this.bytesBuffered > 4 * 1024 * 1024) this.flushSoon(0);
     else this.flushSoon(this.flushIntervalMs);
-    return done;
   }
 
   /** Writes what is buffered and waits for it. */
@@ -114,10 +113,11 @@ export class TupleWriter {
       await this.file!.datasync();
       this.fileBytes += member.length;
       this.written += count;
-      for (const w of waiters) w.resolve();
     } catch (err) {
-      for (const w of waiters) w.reject(err as Error);
+      tell(waiters, err as Error);
+      return;
     }
+    tell(waiters);
   }
 
   private async rotate(): Promise<void> {
@@ -125,5 +125,18 @@ export class TupleWriter {
     const name = `tuples-${this.runId}-${String(++this.fileSeq).padStart(4, '0')}.log.gz`;
     this.file = await open(join(this.opts.dir, name), 'a');
     this.fileBytes = 0;
+  }
+}
+
+/** A listener that throws fails on its own (as a throwing promise handler would), not the writer's chain. */
+function tell(listeners: LineListener[], err?: Error): void {
+  for (const l of listeners) {
+    try {
+      l.lineWritten(err);
+    } catch (thrown) {
+      queueMicrotask(() => {
+        throw thrown;
+      });
+    }
   }
 }
