@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type http from 'node:http';
 import { startEmfReporter } from '../core/emf';
-import { createKafka } from '../core/kafka-client';
+import { createLeanProducer } from '../core/kafka-client';
 import type { Logger } from '../core/logging';
 import { FileOffloader, NoCaptureOffloader } from './file-offloader';
 import { KafkaOffloader } from './kafka-offloader';
@@ -29,8 +29,8 @@ export async function startCaptureProxy(config: ProxyConfig, log: Logger): Promi
   let offloader: CaptureOffloader;
   const c = config.capture;
   if (c.kind === 'kafka') {
-    const kafka = createKafka({ brokers: c.brokers, clientId: c.clientId, auth: c.auth, tls: c.tls, logger: log, requestTimeoutMs: c.requestTimeoutMs ?? 10_000, connectionTimeoutMs: 3000 });
-    const k = new KafkaOffloader({ kafka, topic: c.topic, stats, log, maxBufferedBytes: config.maxBufferedBytes, journalDir: config.journalDir, maxJournalBytes: config.maxJournalBytes, maxBatchBytes: KAFKA_BATCH_BYTES });
+    const producer = createLeanProducer({ brokers: c.brokers, clientId: c.clientId, auth: c.auth, tls: c.tls, logger: log, requestTimeoutMs: c.requestTimeoutMs ?? 10_000, connectionTimeoutMs: 3000 });
+    const k = new KafkaOffloader({ producer, topic: c.topic, stats, log, maxBufferedBytes: config.maxBufferedBytes, journalDir: config.journalDir, maxJournalBytes: config.maxJournalBytes, maxBatchBytes: KAFKA_BATCH_BYTES });
     await k.start();
     offloader = k;
   } else if (c.kind === 'file') {

@@ -1,11 +1,12 @@
-import type { Kafka, Message, Producer } from 'kafkajs';
+import type { LeanProducer } from '../core/kafka-producer/producer';
+import type { ProducerRecord } from '../core/kafka-producer/record-batch';
 import type { Logger } from '../core/logging';
 import type { CaptureOffloader } from './offloader';
 import type { ProxyStats } from './proxy-stats';
 import { SpillJournal } from './spill-journal';
 
 export interface KafkaOffloaderOptions {
-  kafka: Kafka;
+  producer: Pick<LeanProducer, 'connect' | 'send' | 'disconnect'>;
   topic: string;
   stats: ProxyStats;
   log: Logger;
@@ -41,7 +42,7 @@ interface Waiter {
  */
 export class KafkaOffloader implements CaptureOffloader {
   readonly acknowledges = true;
-  private readonly producer: Producer;
+  private readonly producer: KafkaOffloaderOptions['producer'];
   private queue: Pending[] = [];
   private queuedBytes = 0;
   private inflight: Pending[] | undefined;
@@ -59,11 +60,7 @@ export class KafkaOffloader implements CaptureOffloader {
   private readonly retryMs: number;
 
   constructor(private readonly opts: KafkaOffloaderOptions) {
-    this.producer = opts.kafka.producer({
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: true,
-      retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 },
-    });
+    this.producer = opts.producer;
     this.maxBatchBytes = opts.maxBatchBytes ?? 2 * 1024 * 1024;
     this.retryMs = opts.retryMs ?? 500;
     if (opts.journalDir) {
@@ -150,16 +147,16 @@ export class KafkaOffloader implements CaptureOffloader {
     );
   }
 
-  private async produce(messages: Message[]): Promise<void> {
+  private async produce(records: ProducerRecord[]): Promise<void> {
     this.opts.stats.kafkaProduces++;
     if (!this.connected) {
       await this.producer.connect();
       this.connected = true;
     }
     try {
-      await this.producer.send({ topic: this.opts.topic, messages, acks: -1 });
+      await this.producer.send(this.opts.topic, records, -1);
     } catch (err) {
-      // A fresh connection next time: kafkajs may keep a dead broker socket otherwise.
+      // Fresh connections and metadata next time.
       this.connected = false;
       await this.producer.disconnect().catch(() => undefined);
       throw err;

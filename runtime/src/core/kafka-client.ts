@@ -2,6 +2,8 @@ import type { ConnectionOptions } from 'node:tls';
 import { generateAuthToken, generateAuthTokenFromCredentialsProvider } from 'aws-msk-iam-sasl-signer-js';
 import { Kafka, KafkaConfig, logLevel, SASLOptions } from 'kafkajs';
 import { ConfigError } from './errors';
+import { LeanProducer } from './kafka-producer/producer';
+import type { SaslConfig } from './kafka-producer/sasl';
 import type { Logger } from './logging';
 
 export type KafkaAuthType = 'none' | 'msk-iam' | 'scram-sha-512' | 'ssl';
@@ -87,4 +89,18 @@ export function kafkaConfig(opts: KafkaClientOptions): KafkaConfig {
 export function createKafka(opts: KafkaClientOptions): Kafka {
   process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
   return new Kafka(kafkaConfig(opts));
+}
+
+/** The lean producer (the capture proxy's), on the same brokers, TLS and auth as kafkaConfig. */
+export function createLeanProducer(opts: KafkaClientOptions): LeanProducer {
+  const config = kafkaConfig(opts);
+  return new LeanProducer({
+    brokers: config.brokers as string[],
+    clientId: opts.clientId,
+    tls: config.ssl ?? false,
+    sasl: config.sasl as SaslConfig | undefined,
+    connectionTimeoutMs: config.connectionTimeout ?? 10_000,
+    requestTimeoutMs: config.requestTimeout ?? 30_000,
+    log: opts.logger?.child({ component: 'kafka-producer' }),
+  });
 }
