@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { crc32c, jsCrc32c, nativeCrc32c } from '../../../runtime/src/core/kafka-producer/crc32c';
 import { murmur2 } from '../../../runtime/src/core/kafka-producer/murmur2';
 import { recordBatchSize, writeRecordBatch } from '../../../runtime/src/core/kafka-producer/record-batch';
 import { Reader, varintSize, Writer } from '../../../runtime/src/core/kafka-producer/wire';
@@ -19,6 +20,15 @@ describe('lean Kafka producer encoding', () => {
         const key = randomBytes(len);
         expect(murmur2(key)).toBe(kafkajsMurmur2(key));
       }
+    }
+  });
+
+  it('computes CRC-32C natively here, and the JavaScript fallback agrees', () => {
+    expect(nativeCrc32c).toBe(true);
+    expect(crc32c(Buffer.from('123456789'))).toBe(0xe3069283);
+    for (const n of [0, 1, 7, 64, 1000, 65537]) {
+      const b = randomBytes(n);
+      expect(jsCrc32c(b)).toBe(crc32c(b));
     }
   });
 

@@ -1,4 +1,4 @@
-import { buf as crc32c } from 'crc-32/crc32c';
+import { crc32c } from './crc32c';
 import { varintSize, Writer } from './wire';
 
 export interface ProducerRecord {
