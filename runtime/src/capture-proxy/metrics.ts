@@ -36,6 +36,7 @@ export function createMetricsRegistry(stats: ProxyStats): Registry {
   counter('capture_proxy_mutating_held_total', 'Mutating requests held until Kafka acknowledged their capture', () => stats.mutatingHeld);
   counter('capture_proxy_mutating_unacked_forwarded_total', 'Mutating requests forwarded after the acknowledgement timeout', () => stats.mutatingForwardedWithoutAck);
   counter('capture_proxy_mutating_rejected_total', 'Mutating requests answered 503 because capture was not acknowledged', () => stats.mutatingRejected);
+  counter('capture_proxy_mutating_abandoned_total', 'Held mutating requests whose client hung up before they were forwarded', () => stats.mutatingAbandoned);
   counter('capture_proxy_records_total', 'TrafficStream records produced', () => stats.recordsSubmitted);
   counter('capture_proxy_records_acked_total', 'TrafficStream records acknowledged by the destination', () => stats.recordsAcked);
   counter('capture_proxy_kafka_produce_requests_total', 'Produce requests sent to Kafka (each carries every record ready when it went)', () => stats.kafkaProduces);

@@ -82,6 +82,8 @@ export class ProxyConnection {
   private finished = false;
   private wantAck = false;
   private lastAck: Promise<boolean> | undefined;
+  /** A mutating request whose last bytes wait for its capture's acknowledgement. */
+  private held: PendingRequest | undefined;
 
   constructor(
     private readonly client: net.Socket,
@@ -245,6 +247,7 @@ export class ProxyConnection {
   private holdUntilAcked(req: PendingRequest, last: Buffer): void {
     const stats = this.ctx.stats;
     stats.mutatingHeld++;
+    this.held = req;
     this.blocked = true;
     this.wantAck = true;
     this.lastAck = undefined;
@@ -256,6 +259,7 @@ export class ProxyConnection {
     void Promise.race([ack, timeout]).then((acked) => {
       clearTimeout(timer);
       if (this.finished) return;
+      this.held = undefined;
       if (!acked && this.ctx.settings.unackedPolicy === 'reject') {
         stats.mutatingRejected++;
         // The source never sees it; the capture says so, and the client gets a 503 in order.
@@ -427,6 +431,13 @@ export class ProxyConnection {
 
   private onSideClosed(side: 'client' | 'upstream'): void {
     this.closedSides++;
+    if (this.held && this.capture && !this.capture.isClosed && !this.finished) {
+      // The connection ends before the held request was forwarded: the source never gets it, so
+      // its capture is marked dropped and the replayer skips it as well.
+      this.held = undefined;
+      this.ctx.stats.mutatingAbandoned++;
+      this.capture.requestDropped();
+    }
     if (side === 'client' && !this.upstream.destroyed) this.upstream.destroy();
     if (side === 'upstream' && !this.client.destroyed && this.client.writableLength === 0 && this.client.writableEnded === false) this.client.end();
     if (this.closedSides < 2 || this.finished) return;

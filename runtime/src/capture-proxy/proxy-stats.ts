@@ -12,6 +12,8 @@ export class ProxyStats {
   mutatingHeld = 0;
   mutatingForwardedWithoutAck = 0;
   mutatingRejected = 0;
+  /** Held mutating requests whose client hung up first: the source never got them. */
+  mutatingAbandoned = 0;
   recordsSubmitted = 0;
   recordsAcked = 0;
   /** Produce requests sent to Kafka (records / produces = how much each group commit carried). */

@@ -1,4 +1,5 @@
 import { mkdtempSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { RunningProxy } from '../../../runtime/src/capture-proxy/capture-proxy';
@@ -75,6 +76,16 @@ describe('capture proxy while Kafka is stopped', () => {
     const missing = await fetch(`${sourceUrl}/${index}/_doc/rejected`);
     expect(missing.status).toBe(404);
 
+    // A client that hangs up while its write is held: the source never gets it, and the capture says so.
+    const hangUp = net.connect(forwarding.port, '127.0.0.1');
+    await new Promise((r) => hangUp.once('connect', r));
+    hangUp.write(request('PUT', `/${index}/_doc/abandoned?refresh=true`, '{"phase":"abandoned"}'));
+    await new Promise((r) => setTimeout(r, 300));
+    hangUp.destroy();
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await fetch(`${sourceUrl}/${index}/_doc/abandoned`)).status).toBe(404);
+    expect(forwarding.stats.mutatingAbandoned).toBe(1);
+
     // More capture than the memory bound: it spills to the journal.
     const bulk = Array.from({ length: 400 }, (_, i) => `{"index":{"_index":"${index}","_id":"b${i}"}}\n{"pad":"${'y'.repeat(5000)}"}\n`).join('');
     const bulkAnswer = await via(forwarding, [Buffer.from(`POST /_bulk HTTP/1.1\r\n${host}Content-Type: application/x-ndjson\r\nContent-Length: ${bulk.length}\r\n\r\n${bulk}`)]);
@@ -92,7 +103,7 @@ describe('capture proxy while Kafka is stopped', () => {
     await rejecting.stop();
 
     // Every connection of the forwarding proxy is in the topic, byte for byte, in order.
-    const streams = await readTopic(brokers, topic, (s) => closedConnections(s) >= exchanges.length + 1, 60_000);
+    const streams = await readTopic(brokers, topic, (s) => closedConnections(s) >= exchanges.length + 2, 60_000);
     const captured = [...byConnection(streams).values()];
     for (const ex of exchanges) {
       const c = captured.find((x) => x.reads.equals(ex.sent));
@@ -103,6 +114,8 @@ describe('capture proxy while Kafka is stopped', () => {
     // The rejected request is in the capture too, marked as dropped after its end.
     const rejectedCapture = captured.find((c) => c.reads.toString().includes('/_doc/rejected'));
     expect(rejectedCapture?.kinds).toEqual(expect.arrayContaining(['endOfMessageIndicator', 'requestDropped', 'close']));
-    expect(captured).toHaveLength(exchanges.length + 1);
+    const abandonedCapture = captured.find((c) => c.reads.toString().includes('/_doc/abandoned'));
+    expect(abandonedCapture?.kinds).toEqual(expect.arrayContaining(['endOfMessageIndicator', 'requestDropped', 'close']));
+    expect(captured).toHaveLength(exchanges.length + 2);
   });
 });
