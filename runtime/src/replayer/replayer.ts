@@ -39,10 +39,10 @@ export interface ReplayerOptions {
 }
 
 /**
- * One request on its way: the session job that sends it, and the listener of its send and of its
- * tuple's write. One object per request, no closures: this is the replay's hot path.
+ * One request on its way: the session job that sends it and the listener of its send. One object
+ * per request, no closures: this is the replay's hot path.
  */
-class Work implements SessionJob, SendListener, LineListener {
+class Work implements SessionJob, SendListener {
   at = 0;
   source?: HttpRequest;
   prepared?: PreparedRequest;
@@ -72,9 +72,21 @@ class Work implements SessionJob, SendListener, LineListener {
     this.sessionDone = undefined;
     done();
   }
+}
+
+/**
+ * What a tuple waiting for its flush still needs: the holds on its records. Small on purpose:
+ * the request, its parse and its responses become garbage once the line is built, instead of
+ * being copied by the young-generation GC while the batch fills.
+ */
+class TupleHolds implements LineListener {
+  constructor(
+    private readonly records: RecordRef[],
+    private readonly replayer: TrafficReplayer,
+  ) {}
 
   lineWritten(err?: Error): void {
-    this.replayer.tupleWritten(this, err);
+    this.replayer.tupleWritten(this.records, err);
   }
 }
 
@@ -188,7 +200,7 @@ export class TrafficReplayer implements ReassemblyListener {
 
   onRequest(captured: CapturedRequest): void {
     this.pendingCount++;
-    this.opts.metrics.pending.set(this.pendingCount);
+    this.opts.metrics.counts.pending = this.pendingCount;
     const work = new Work(captured, this);
     this.work.set(captured, work);
     try {
@@ -253,13 +265,13 @@ export class TrafficReplayer implements ReassemblyListener {
     if (work.finished || !work.targetDone || !work.captured.sourceDone) return;
     work.finished = true;
     this.work.delete(work.captured);
-    this.opts.tupleWriter.writeLine(this.tupleLine(work), work);
+    this.opts.tupleWriter.writeLine(this.tupleLine(work), new TupleHolds(work.captured.records, this));
   }
 
   /** @internal */
-  tupleWritten(work: Work, err?: Error): void {
+  tupleWritten(records: RecordRef[], err?: Error): void {
     if (!err) {
-      for (const r of work.captured.records) r.release();
+      for (const r of records) r.release();
       this.done();
       return;
     }
@@ -272,7 +284,7 @@ export class TrafficReplayer implements ReassemblyListener {
 
   private done(): void {
     this.pendingCount--;
-    this.opts.metrics.pending.set(this.pendingCount);
+    this.opts.metrics.counts.pending = this.pendingCount;
     if (this.roomWaiters.length && this.hasRoom()) {
       const waiters = this.roomWaiters;
       this.roomWaiters = [];
@@ -305,15 +317,17 @@ export class TrafficReplayer implements ReassemblyListener {
     s.addLatency(sourceMs, last?.error === undefined ? last?.timeMs : undefined);
     if (last?.error !== undefined || work.error) {
       if (!work.error) s.targetErrors++;
-      (work.error ? this.opts.metrics.notSent : this.opts.metrics.targetErrors).inc();
+      if (work.error) this.opts.metrics.counts.notSent++;
+      else this.opts.metrics.counts.targetErrors++;
     } else if (last) {
-      this.opts.metrics.replayed.inc();
+      this.opts.metrics.counts.replayed++;
       this.opts.metrics.targetLatency.observe(last.timeMs / 1000);
       if (sourceResponse) {
         const same = sourceResponse.statusCode === last.statusCode;
         if (same) s.statusMatched++;
         else s.statusDiffered++;
-        (same ? this.opts.metrics.statusSame : this.opts.metrics.statusDifferent).inc();
+        if (same) this.opts.metrics.counts.statusSame++;
+        else this.opts.metrics.counts.statusDifferent++;
       }
     }
     const source = work.source;

@@ -63,15 +63,34 @@ export interface Tuple {
 
 const FIXED_KEYS = new Set(['Method', 'Request-URI', 'HTTP-Version', 'body', 'Status-Code', 'Reason-Phrase', 'response_time_ms', 'error', '__proto__']);
 
-const q = JSON.stringify as (s: string) => string;
+/** A JSON string literal; most header values need no escaping and skip JSON.stringify. */
+function q(s: string): string {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    // Quote, backslash, controls and surrogates (a lone one is escaped): JSON.stringify decides.
+    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return JSON.stringify(s);
+  }
+  return `"${s}"`;
+}
 
 function num(n: number): string {
   return Number.isFinite(n) ? String(n) : 'null';
 }
 
-function plainKey(k: string): boolean {
-  const c = k.charCodeAt(0);
-  return !(c >= 48 && c <= 57) && !FIXED_KEYS.has(k);
+/**
+ * `"name":` for a header name, or null when the name needs the object form. Names repeat from
+ * request to request: they are looked up, not checked and quoted each time (bounded for hostile input).
+ */
+const fieldNames = new Map<string, string | null>();
+
+function fieldName(k: string): string | null {
+  let json = fieldNames.get(k);
+  if (json === undefined) {
+    const c = k.charCodeAt(0);
+    json = (c >= 48 && c <= 57) || FIXED_KEYS.has(k) ? null : `${JSON.stringify(k)}:`;
+    if (fieldNames.size < 1024) fieldNames.set(k, json);
+  }
+  return json;
 }
 
 /** `"name":"value",` for each header, duplicates joined where they first appear; undefined: use the object form. */
@@ -81,21 +100,23 @@ function headerFields(headers: Header[] | Record<string, string | string[] | und
     const n = headers.length;
     for (let i = 0; i < n; i++) {
       const k = headers[i][0];
-      if (!plainKey(k)) return undefined;
+      const name = fieldName(k);
+      if (name === null) return undefined;
       let seen = false;
       for (let j = 0; j < i && !seen; j++) seen = headers[j][0] === k;
       if (seen) continue;
       let v = headers[i][1];
       for (let j = i + 1; j < n; j++) if (headers[j][0] === k) v = `${v}, ${headers[j][1]}`;
-      out += `${q(k)}:${q(v)},`;
+      out += `${name}${q(v)},`;
     }
     return out;
   }
   for (const k of Object.keys(headers)) {
     const v = headers[k];
     if (v === undefined) continue;
-    if (!plainKey(k)) return undefined;
-    out += `${q(k)}:${q(Array.isArray(v) ? v.join(', ') : v)},`;
+    const name = fieldName(k);
+    if (name === null) return undefined;
+    out += `${name}${q(Array.isArray(v) ? v.join(', ') : v)},`;
   }
   return out;
 }
