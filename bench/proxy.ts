@@ -16,6 +16,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
+import { CAPTURE_PROXY_NODE_FLAGS } from '../runtime/src/capture-proxy/node-flags';
 import { freePort } from '../runtime/src/local/ports';
 
 const SOURCE = new URL(process.env.MIGRATION_SOURCE_URL ?? 'http://127.0.0.1:19200');
@@ -81,8 +82,8 @@ function proxyEntry(): string[] {
 async function startProxy(port: number): Promise<ChildProcess> {
   // One process (no npx/tsx wrapper process), so its RSS and CPU time are the proxy's.
   const entry = proxyEntry();
-  process.stderr.write(`capture proxy: node ${entry.join(' ')}\n`);
-  const child = spawn(process.execPath, [...entry,
+  process.stderr.write(`capture proxy: node ${[...CAPTURE_PROXY_NODE_FLAGS, ...entry].join(' ')}\n`);
+  const child = spawn(process.execPath, [...CAPTURE_PROXY_NODE_FLAGS, ...entry,
     '--destinationUri', SOURCE.origin, '--listenPort', String(port), '--listenHost', '127.0.0.1',
     '--kafkaConnection', KAFKA, '--kafkaTopic', `bench-proxy-${run}`, '--journalDirectory', mkdtempSync(path.join(os.tmpdir(), 'bench-journal-')), '--logLevel', 'warn'], { stdio: 'ignore' });
   children.push(child);

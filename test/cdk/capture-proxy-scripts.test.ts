@@ -107,7 +107,7 @@ test('first install moves the node to 19200 and runs the proxy on 9200 with MSK 
   expect(r.status).toBe(0);
   expect(readFileSync(n.yml, 'utf8')).toBe(ORIGINAL_YML.replace('http.port: 9200', 'http.port: 19200'));
   const unit = readFileSync(unitFile(n), 'utf8');
-  expect(unit).toMatch(/ExecStart=\S+node \S+\/opt\/capture-proxy\/app\/dist\/capture-proxy\/cli\.js /);
+  expect(unit).toMatch(/ExecStart=\S+node --initial-old-space-size=64 \S+\/opt\/capture-proxy\/app\/dist\/capture-proxy\/cli\.js /);
   expect(unit).toContain('--destinationUri http://localhost:19200 --listenPort 9200 --kafkaConnection b-1.msk:9098,b-2.msk:9098 --kafkaTopic logging-traffic-topic');
   expect(unit).toContain('--enableMSKAuth');
   expect(n.listening(19200)).toBe('elasticsearch');

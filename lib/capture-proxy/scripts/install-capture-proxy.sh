@@ -43,6 +43,9 @@ fi
 [ -f "$ARTIFACT" ] || die "ARTIFACT $ARTIFACT does not exist"
 
 NODE_BIN="${NODE_BIN:-$(command -v node || true)}"
+# V8 starts a full GC every ~60 ms under capture load when the old generation's first limit is
+# small (runtime/src/capture-proxy/node-flags.ts says why); the same flag as the image's.
+PROXY_NODE_FLAGS="--initial-old-space-size=64"
 [ -n "$NODE_BIN" ] || die "Node.js is not installed: the capture proxy needs node 20 or later on PATH (or set NODE_BIN)"
 node_major="$("$NODE_BIN" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
 [ "$node_major" -ge 20 ] || die "Node.js $node_major found at $NODE_BIN: the capture proxy needs node 20 or later"
@@ -117,7 +120,7 @@ Wants=network-online.target
 
 [Service]
 Type=simple
-ExecStart=$NODE_BIN $INSTALL_DIR/app/dist/capture-proxy/cli.js ${args[*]}
+ExecStart=$NODE_BIN $PROXY_NODE_FLAGS $INSTALL_DIR/app/dist/capture-proxy/cli.js ${args[*]}
 Restart=on-failure
 RestartSec=5
 DynamicUser=yes

@@ -2,6 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, openSync, closeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { CAPTURE_PROXY_NODE_FLAGS } from '../capture-proxy/node-flags';
 import { ClusterClient } from '../core/cluster-client';
 import { UserError } from '../core/errors';
 import { assertPortsFree } from '../local/ports';
@@ -82,7 +83,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     const proxyUrl = `http://127.0.0.1:${opts.proxyPort}`;
     await phase(`Capture proxy on ${proxyUrl} -> source, recording to Kafka topic ${topic}`, async () => {
       children.push(
-        startService('capture-proxy/cli.js', ['--destinationUri', env.MIGRATION_SOURCE_URL, '--listenPort', String(opts.proxyPort), '--listenHost', '127.0.0.1', '--kafkaConnection', env.MIGRATION_KAFKA_BROKERS, '--kafkaTopic', topic], work, 'capture-proxy'),
+        startService('capture-proxy/cli.js', ['--destinationUri', env.MIGRATION_SOURCE_URL, '--listenPort', String(opts.proxyPort), '--listenHost', '127.0.0.1', '--kafkaConnection', env.MIGRATION_KAFKA_BROKERS, '--kafkaTopic', topic], work, 'capture-proxy', CAPTURE_PROXY_NODE_FLAGS),
       );
       await waitFor(async () => (await fetch(proxyUrl).catch(() => undefined))?.ok === true, 30_000, 'the capture proxy did not answer within 30 s');
     });
@@ -143,10 +144,10 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   }
 }
 
-function startService(entry: string, args: string[], work: string, name: string): ChildProcess {
+function startService(entry: string, args: string[], work: string, name: string, nodeFlags: string[] = []): ChildProcess {
   mkdirSync(work, { recursive: true });
   const fd = openSync(path.join(work, `${name}.log`), 'a');
-  const child = spawn(process.execPath, [path.join(DIST, entry), ...args], { stdio: ['ignore', fd, fd] });
+  const child = spawn(process.execPath, [...nodeFlags, path.join(DIST, entry), ...args], { stdio: ['ignore', fd, fd] });
   closeSync(fd);
   return child;
 }
