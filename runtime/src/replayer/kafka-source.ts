@@ -61,7 +61,15 @@ export class KafkaSource {
           tracker = new PartitionOffsets();
           this.trackers.set(key, tracker);
         }
-        for (const message of batch.messages) {
+        let sliceStart = performance.now();
+        for (let i = 0; i < batch.messages.length; i++) {
+          const message = batch.messages[i];
+          // As in file-source: a batch is decoded in slices, so that the target connections'
+          // answers (and their next requests) are not held behind a whole fetch of records.
+          if ((i & 15) === 0 && performance.now() - sliceStart > 2) {
+            await new Promise<void>((resolve) => setImmediate(resolve));
+            sliceStart = performance.now();
+          }
           while (!replayer.hasRoom() && !this.stopping && isRunning() && !isStale()) {
             // The look-ahead window is full: wait, but stay in the group.
             replayer.expireIdle(true);
