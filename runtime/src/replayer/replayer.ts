@@ -1,4 +1,3 @@
-import type { Client } from 'undici';
 import type { Logger } from '../core/logging';
 import type { TrafficStream } from '../core/traffic-stream';
 import { HttpRequest, HttpResponse, parseRequest, parseResponse } from './http-message';
@@ -6,6 +5,7 @@ import type { ReplayerMetrics } from './metrics';
 import { PreparedRequest, prepareRequest, TargetAuth } from './prepare';
 import { CapturedRequest, Reassembler, ReassemblyListener, RecordRef } from './reassembler';
 import { Semaphore, SendListener, SendOptions, sendWithRetries, SessionJob, TargetAttempt, TargetSession } from './sender';
+import type { TargetConnection } from './target-connection';
 import { ReplaySummary } from './summary';
 import type { RequestTransform } from './transforms/request';
 import { attemptJson, preparedJson, requestJson, responseJson, tupleJson } from './tuple';
@@ -58,9 +58,9 @@ class Work implements SessionJob, SendListener {
     private readonly replayer: TrafficReplayer,
   ) {}
 
-  run(client: Client, done: () => void): void {
+  run(conn: TargetConnection, done: () => void): void {
     this.sessionDone = done;
-    sendWithRetries(client, this.prepared!, this.replayer.sendOptions, this);
+    sendWithRetries(conn, this.prepared!, this.replayer.sendOptions, this);
   }
 
   onSent(attempts: TargetAttempt[] | undefined, err?: Error): void {
@@ -181,7 +181,7 @@ export class TrafficReplayer implements ReassemblyListener {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.sessions.values()].map((s) => s.destroy()));
+    for (const s of this.sessions.values()) s.destroy();
     this.sessions.clear();
   }
 
@@ -245,11 +245,10 @@ export class TrafficReplayer implements ReassemblyListener {
   private session(key: string): TargetSession {
     let session = this.sessions.get(key);
     if (!session) {
-      const timeout = this.opts.requestTimeoutMs ?? 60_000;
       const created = new TargetSession(
-        this.opts.target.origin,
+        this.opts.target,
         this.semaphore,
-        { keepAliveTimeout: 60_000, headersTimeout: timeout, bodyTimeout: timeout, connect: { rejectUnauthorized: !this.opts.insecure, timeout: 10_000 } },
+        { rejectUnauthorized: !this.opts.insecure, connectTimeoutMs: 10_000, requestTimeoutMs: this.opts.requestTimeoutMs ?? 60_000, keepAliveTimeoutMs: 60_000 },
         () => {
           if (this.sessions.get(key) === created) this.sessions.delete(key);
         },

@@ -1,8 +1,8 @@
-import { IncomingHttpHeaders, STATUS_CODES } from 'node:http';
-import { Client, Dispatcher } from 'undici';
+import { STATUS_CODES } from 'node:http';
 import { decodedBody, encodeBody, Header } from './http-message';
 import { headerObject, PreparedRequest } from './prepare';
 import { retryableBulkBody } from './bulk-retry';
+import { ConnectionError, ResponseHandler, ResponseHeaders, TargetConnection, TargetConnectionOptions } from './target-connection';
 
 export interface TargetAttempt {
   statusCode?: number;
@@ -42,28 +42,24 @@ export interface SendListener {
 /**
  * Sends one request on the session's connection: bounded retries on 429/5xx and on retryable
  * _bulk items (resending only those), and on connection errors for up to connectionRetryMs.
- * Callbacks on undici's dispatcher, not request(): this runs for every replayed request, and a
- * response stream and a few promises per request cost more CPU than the send itself.
+ * One object per request and callbacks, no promises or streams: this runs for every replayed request.
  */
-export function sendWithRetries(client: Client, req: PreparedRequest, opts: SendOptions, listener: SendListener): void {
-  new RequestSend(client, req, opts, listener).send();
+export function sendWithRetries(conn: TargetConnection, req: PreparedRequest, opts: SendOptions, listener: SendListener): void {
+  new RequestSend(conn, req, opts, listener).send();
 }
 
-class RequestSend implements Dispatcher.DispatchHandler {
+class RequestSend implements ResponseHandler {
   private readonly attempts: TargetAttempt[] = [];
   private readonly isBulk: boolean;
   private readonly firstFailure = Date.now();
   private body: Buffer;
   private statusRetries = 0;
   private connectionRetries = 0;
-  // The attempt in flight.
+  /** When the attempt in flight was sent. */
   private started = 0;
-  private statusCode = 0;
-  private headers?: IncomingHttpHeaders;
-  private chunks: Buffer[] = [];
 
   constructor(
-    private readonly client: Client,
+    private readonly conn: TargetConnection,
     private readonly req: PreparedRequest,
     private readonly opts: SendOptions,
     private readonly listener: SendListener,
@@ -73,50 +69,36 @@ class RequestSend implements Dispatcher.DispatchHandler {
   }
 
   send(): void {
-    const headers = headerObject(this.req.headers);
-    if (this.body !== this.req.body) headers['content-length'] = String(this.body.length);
     if (!this.opts.sign) {
-      this.dispatch(headers);
+      this.dispatch(this.req.headers);
       return;
     }
+    const headers = headerObject(this.req.headers);
+    if (this.body !== this.req.body) headers['content-length'] = String(this.body.length);
     this.opts.sign({ method: this.req.method, url: new URL(this.req.path, this.opts.target), headers, body: this.body }).then(
-      (signed) => this.dispatch(signed),
+      (signed) => this.dispatch(Object.entries(signed)),
       (err: Error) => this.listener.onSent(undefined, err),
     );
   }
 
-  private dispatch(headers: Record<string, string>): void {
-    const body = this.body;
-    this.statusCode = 0;
-    this.headers = undefined;
-    this.chunks = [];
+  private dispatch(headers: readonly Header[]): void {
     this.started = performance.now();
-    // undici drops the connection after a GET/DELETE that has a body (searches do) unless told not to.
-    this.client.dispatch({ method: this.req.method as Dispatcher.HttpMethod, path: this.req.path, headers, body: body.length ? body : undefined, reset: body.length ? false : undefined }, this);
+    let payload: Buffer;
+    try {
+      payload = this.conn.serialize(this.req.method, this.req.path, headers, this.body);
+    } catch (err) {
+      this.onConnectionError(err as ConnectionError);
+      return;
+    }
+    this.conn.send(this.req.method, payload, this);
   }
 
-  onRequestStart(): void {}
-
-  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
-    // Interim answers (100 Continue) are followed by the final one.
-    if (statusCode < 200) return;
-    this.statusCode = statusCode;
-    this.headers = headers;
+  onResponse(statusCode: number, headers: ResponseHeaders, body: Buffer): void {
+    this.attempted({ statusCode, reasonPhrase: STATUS_CODES[statusCode] ?? '', headers, body, timeMs: performance.now() - this.started });
   }
 
-  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    this.chunks.push(chunk);
-  }
-
-  onResponseEnd(): void {
-    const { chunks, statusCode } = this;
-    const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
-    this.attempted({ statusCode, reasonPhrase: STATUS_CODES[statusCode] ?? '', headers: this.headers, body, timeMs: performance.now() - this.started });
-  }
-
-  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
-    const e = err as { code?: string; message?: string };
-    this.attempted({ error: e.code ? `${e.code}: ${e.message}` : String(e.message ?? err), timeMs: performance.now() - this.started });
+  onConnectionError(err: ConnectionError): void {
+    this.attempted({ error: err.code ? `${err.code}: ${err.message}` : String(err.message ?? err), timeMs: performance.now() - this.started });
   }
 
   private attempted(a: TargetAttempt): void {
@@ -186,15 +168,15 @@ export interface SessionJob {
   /** Wall-clock ms at which the request is due. */
   at: number;
   /** Sends on the session's connection; calls done once the request is finished with. */
-  run(client: Client, done: () => void): void;
+  run(conn: TargetConnection, done: () => void): void;
 }
 
 /**
  * The target connection of one source connection: keep-alive, one request at a time in capture
- * order, each at its due time. undici reconnects by itself when the target drops the socket.
+ * order, each at its due time. The connection reconnects by itself when the target drops the socket.
  */
 export class TargetSession {
-  private readonly client: Client;
+  private readonly conn: TargetConnection;
   private readonly queue: SessionJob[] = [];
   private head = 0;
   /** A job is taken from the queue and not yet done. */
@@ -208,12 +190,12 @@ export class TargetSession {
   private ending = false;
 
   constructor(
-    origin: string,
+    target: URL,
     private readonly semaphore: Semaphore,
-    clientOptions: Client.Options,
+    connectionOptions: TargetConnectionOptions,
     private readonly onIdleEnd: () => void,
   ) {
-    this.client = new Client(origin, { pipelining: 1, ...clientOptions });
+    this.conn = new TargetConnection(target, connectionOptions);
   }
 
   get queued(): number {
@@ -231,16 +213,16 @@ export class TargetSession {
   /** No more requests will come: close once the queue is empty. */
   end(): void {
     this.ending = true;
-    if (!this.running) void this.close();
+    if (!this.running) this.close();
   }
 
-  async close(): Promise<void> {
+  close(): void {
     this.onIdleEnd();
-    await this.client.close().catch(() => undefined);
+    this.conn.close();
   }
 
-  destroy(): Promise<void> {
-    return this.client.destroy().catch(() => undefined);
+  destroy(): void {
+    this.conn.destroy();
   }
 
   private readonly wake = (): void => {
@@ -265,7 +247,7 @@ export class TargetSession {
       if (!this.current) {
         if (this.head >= this.queue.length) {
           this.running = false;
-          if (this.ending) void this.close();
+          if (this.ending) this.close();
           return;
         }
         this.current = this.queue[this.head];
@@ -290,9 +272,9 @@ export class TargetSession {
       this.holdsSlot = false;
       this.inRun = true;
       this.doneInRun = false;
-      job.run(this.client, this.jobDone);
+      job.run(this.conn, this.jobDone);
       this.inRun = false;
-      // A job that finished at once (the client refused it) must not recurse into the next.
+      // A job that finished at once (its request could not be sent) must not recurse into the next.
       if (!this.doneInRun) return;
     }
   }
