@@ -107,6 +107,13 @@ function keepsAlive(head: HttpHead, headers: ResponseHeaders): boolean {
   return head.version !== 'HTTP/1.0';
 }
 
+/**
+ * Plain connections read into this one buffer (net's onread): no buffer and no stream event per
+ * read. Whatever outlives a read is copied out of it; a head cut between reads is held by the
+ * parser as a view, so the buffer is then left to it and a new one taken.
+ */
+let readBuffer = Buffer.allocUnsafeSlow(64 * 1024);
+
 const enum Phase {
   Connecting,
   Open,
@@ -208,7 +215,17 @@ export class TargetConnection {
           ALPNProtocols: ['http/1.1'],
           session: this.tlsSession,
         })
-      : net.connect({ host: this.hostname, port: this.port });
+      : net.connect({
+          host: this.hostname,
+          port: this.port,
+          onread: {
+            buffer: () => readBuffer,
+            callback: (n: number, buf: Uint8Array) => {
+              if (this.socket === socket) this.onData(buf as Buffer, n, true);
+              return true;
+            },
+          },
+        });
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 60_000);
     this.socket = socket;
@@ -223,9 +240,11 @@ export class TargetConnection {
       this.setTimer(this.handler ? this.requestTimeoutMs : this.idleMs);
     });
     if (this.secure) socket.on('session', (session: Buffer) => (this.tlsSession = session));
-    socket.on('data', (buf: Buffer) => {
-      if (this.socket === socket) this.onData(buf);
-    });
+    if (this.secure) {
+      socket.on('data', (buf: Buffer) => {
+        if (this.socket === socket) this.onData(buf, buf.length, false);
+      });
+    }
     socket.on('end', () => this.lost(socket));
     socket.on('close', () => this.lost(socket));
     socket.on('error', (err: NodeJS.ErrnoException) => this.lost(socket, err));
@@ -245,7 +264,8 @@ export class TargetConnection {
     this.socket!.setTimeout(ms);
   }
 
-  private onData(buf: Buffer): void {
+  /** Bytes buf[0..end) arrived; shared: buf is reused for the next read. */
+  private onData(buf: Buffer, end: number, shared: boolean): void {
     const parser = this.parser!;
     if (!this.handler) {
       // Bytes nobody asked for: the connection is out of step.
@@ -253,12 +273,14 @@ export class TargetConnection {
       return;
     }
     this.answered = true;
+    if (end < buf.length) buf = buf.subarray(0, end);
     let pos = 0;
     for (;;) {
       const event = parser.execute(buf, pos);
       const at = parser.offset;
       if (event === ParseEvent.NeedMore) {
-        if (this.head && at > pos) this.parts.push(buf.subarray(pos, at));
+        if (this.head && at > pos) this.parts.push(shared ? Buffer.from(buf.subarray(pos, at)) : buf.subarray(pos, at));
+        else if (shared && parser.inHead) readBuffer = Buffer.allocUnsafeSlow(readBuffer.length);
         return;
       }
       if (event === ParseEvent.Error) {
@@ -271,7 +293,7 @@ export class TargetConnection {
         continue;
       }
       // MessageComplete
-      if (at > pos) this.parts.push(buf.subarray(pos, at));
+      if (at > pos) this.parts.push(shared ? Buffer.from(buf.subarray(pos, at)) : buf.subarray(pos, at));
       pos = at;
       const head = this.head!;
       if (head.statusCode < 200 && head.statusCode !== 101) {

@@ -177,6 +177,26 @@ describe('the replayer\'s target connection', () => {
     }
   });
 
+  it('reads a response that arrives in pieces, the head cut anywhere, one request after another', async () => {
+    const wire = ok('{"pieces":"' + 'x'.repeat(3000) + '"}', 'x-first: 1\r\nX-Second: two\r\n');
+    const target = await rawTarget((s, r) => {
+      const cuts = [0, 7 + r.index, 40 + r.index, 90, 2000, wire.length];
+      cuts.slice(1).forEach((end, i) => setTimeout(() => s.write(wire.slice(cuts[i], end)), 5 * i));
+    });
+    const conn = new TargetConnection(target.url, plain);
+    try {
+      for (let i = 0; i < 4; i++) {
+        const [a] = await send(conn, prepared('GET', `/pieces/${i}`));
+        expect(a.headers).toEqual({ 'content-type': 'application/json', 'content-length': '3013', 'x-first': '1', 'x-second': 'two' });
+        expect(a.body!.toString()).toBe('{"pieces":"' + 'x'.repeat(3000) + '"}');
+      }
+      expect(target.connections()).toBe(1);
+    } finally {
+      conn.destroy();
+      await target.close();
+    }
+  });
+
   it('retries 5xx answers and resends only the failed items of a _bulk', async () => {
     const target = await rawTarget((s, r) => {
       if (r.path === '/busy') s.write(target.received.filter((x) => x.path === '/busy').length < 3 ? 'HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n' : ok('{}'));
