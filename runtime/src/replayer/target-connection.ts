@@ -198,7 +198,10 @@ export class TargetConnection {
 
   private write(): void {
     if (!this.socket) this.open();
-    else this.setTimer(this.requestTimeoutMs);
+    else {
+      this.socket.ref();
+      this.setTimer(this.requestTimeoutMs);
+    }
     this.answered = false;
     this.head = undefined;
     this.parts = [];
@@ -327,6 +330,8 @@ export class TargetConnection {
     if (keep) {
       this.reused = true;
       this.setTimer(this.idleMs);
+      // As undici: an idle kept-alive connection does not keep the process alive.
+      this.socket!.unref();
     } else {
       const socket = this.socket!;
       this.socket = undefined;
