@@ -219,6 +219,35 @@ describe('the replayer\'s target connection', () => {
     }
   });
 
+  it('signs each attempt anew (SigV4) and sends the signed headers with the body\'s length', async () => {
+    const target = await rawTarget((s, r) => {
+      if (r.body.includes('"_id":"1"')) s.write(ok('{"errors":true,"items":[{"index":{"status":201}},{"index":{"status":503}}]}'));
+      else s.write(ok('{"errors":false,"items":[{"index":{"status":201}}]}'));
+    });
+    const conn = new TargetConnection(target.url, plain);
+    const signed: { url: string; headers: Record<string, string>; body?: string }[] = [];
+    const sign: SendOptions['sign'] = async (req) => {
+      signed.push({ url: req.url.href, headers: req.headers, body: req.body && Buffer.from(req.body).toString() });
+      return { host: req.url.host, 'content-type': req.headers['content-type'], authorization: `AWS4-HMAC-SHA256 attempt=${signed.length}`, 'x-amz-date': '20260101T000000Z' };
+    };
+    try {
+      const bulk = '{"index":{"_id":"1"}}\n{"a":1}\n{"index":{"_id":"2"}}\n{"a":2}\n';
+      const attempts = await send(conn, prepared('POST', '/i/_bulk?refresh=true', bulk), { maxRetries: 2, sign, target: new URL('http://target:9200') });
+      expect(attempts.map((a) => a.statusCode)).toEqual([200, 200]);
+      expect(signed.map((s) => [s.url, s.headers['content-length'], s.body])).toEqual([
+        ['http://target:9200/i/_bulk?refresh=true', String(bulk.length), bulk],
+        ['http://target:9200/i/_bulk?refresh=true', '30', '{"index":{"_id":"2"}}\n{"a":2}\n'],
+      ]);
+      expect(target.received.map((r) => r.headers)).toEqual([
+        [['host', 'target:9200'], ['content-type', 'application/json'], ['authorization', 'AWS4-HMAC-SHA256 attempt=1'], ['x-amz-date', '20260101T000000Z'], ['content-length', String(bulk.length)]],
+        [['host', 'target:9200'], ['content-type', 'application/json'], ['authorization', 'AWS4-HMAC-SHA256 attempt=2'], ['x-amz-date', '20260101T000000Z'], ['content-length', '30']],
+      ]);
+    } finally {
+      conn.destroy();
+      await target.close();
+    }
+  });
+
   it('times out a target that does not answer, and keeps trying one that cannot be reached', async () => {
     const silent = await rawTarget(() => undefined);
     const conn = new TargetConnection(silent.url, { rejectUnauthorized: true, requestTimeoutMs: 200 });
