@@ -55,7 +55,7 @@ export function prepareRequest(source: HttpRequest, opts: PrepareOptions): Prepa
   return { method, path: basePath + (uri.startsWith('/') ? uri : `/${uri}`), headers, body };
 }
 
-/** undici wants one value per header name; duplicates are joined as HTTP allows. */
+/** One value per header name (what SigV4 signs); duplicates are joined as HTTP allows. */
 export function headerObject(headers: Header[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of headers) {
