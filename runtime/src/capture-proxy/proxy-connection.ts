@@ -432,8 +432,8 @@ export class ProxyConnection {
   private onSideClosed(side: 'client' | 'upstream'): void {
     this.closedSides++;
     if (this.held && this.capture && !this.capture.isClosed && !this.finished) {
-      // The connection ends before the held request was forwarded: the source never gets it, so
-      // its capture is marked dropped and the replayer skips it as well.
+      // The connection ends before the held request was forwarded: the source never gets it. Its
+      // capture (already sent to Kafka) gets the same requestDropped marker as a rejected one.
       this.held = undefined;
       this.ctx.stats.mutatingAbandoned++;
       this.capture.requestDropped();
