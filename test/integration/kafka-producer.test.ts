@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import net from 'node:net';
 import type { Kafka } from 'kafkajs';
 import { createKafka, createLeanProducer } from '../../runtime/src/core/kafka-client';
+import { BrokerConnection } from '../../runtime/src/core/kafka-producer/broker-connection';
 import { LOCAL_SCRAM_USER } from '../../runtime/src/local/servers';
 import { stackEndpoints, uniqueName } from './support/env';
 
@@ -81,5 +83,21 @@ describe('lean Kafka producer', () => {
     const producer = createLeanProducer({ brokers: '127.0.0.1:1', clientId: 'lean-down', connectionTimeoutMs: 1000 });
     await expect(producer.send('any', [{ key: null, value: Buffer.from('x') }])).rejects.toThrow(/127\.0\.0\.1:1: ECONNREFUSED/);
     await producer.disconnect();
+  });
+
+  it('does not keep a connection that was closed while it was being opened', async () => {
+    // A listener that accepts and never answers: only the client can end the connection.
+    const closed: Promise<void>[] = [];
+    const server = net.createServer((socket) => closed.push(new Promise((resolve) => socket.once('close', () => resolve()))));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    const port = (server.address() as net.AddressInfo).port;
+    const conn = new BrokerConnection('127.0.0.1', port, { clientId: 'race', tls: false, connectionTimeoutMs: 2000, requestTimeoutMs: 30_000 });
+    const pending = conn.request(3, 7, (w) => w.int32(0).int8(0));
+    conn.close();
+    await expect(pending).rejects.toThrow(/closed while it was being opened/);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(closed).toHaveLength(1);
+    await closed[0];
+    server.close();
   });
 });

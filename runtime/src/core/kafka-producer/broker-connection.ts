@@ -37,6 +37,8 @@ export class BrokerConnection {
   private correlationId = 0;
   private chunks: Buffer[] = [];
   private buffered = 0;
+  /** Bumped by every failure or close: a connect that was under way when it happened is dropped. */
+  private generation = 0;
   private readonly clientId: Buffer;
 
   constructor(
@@ -89,6 +91,7 @@ export class BrokerConnection {
 
   private async open(): Promise<void> {
     const { tls: tlsOptions, connectionTimeoutMs } = this.config;
+    const generation = this.generation;
     const socket = await new Promise<net.Socket>((resolve, reject) => {
       const s = tlsOptions
         ? tls.connect({ host: this.host, port: this.port, servername: net.isIP(this.host) ? undefined : this.host, ...(typeof tlsOptions === 'object' ? tlsOptions : {}) })
@@ -106,6 +109,10 @@ export class BrokerConnection {
         reject(new KafkaConnectionError(`Kafka broker ${this.address}: ${err.code ?? err.message}`));
       });
     });
+    if (generation !== this.generation) {
+      socket.destroy();
+      throw new KafkaConnectionError(`Kafka broker ${this.address}: connection closed while it was being opened`);
+    }
     socket.setNoDelay(true);
     this.socket = socket;
     this.chunks = [];
@@ -166,6 +173,7 @@ export class BrokerConnection {
 
   /** Closes the socket and fails every request waiting on it; the next request reconnects. */
   private fail(err: Error): void {
+    this.generation++;
     const socket = this.socket;
     this.socket = undefined;
     this.ready = undefined;
