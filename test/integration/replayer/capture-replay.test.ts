@@ -7,9 +7,9 @@ import { HttpBoundaryParser, ParseEvent } from '../../../runtime/src/core/http-b
 import { parseRequest, parseResponse } from '../../../runtime/src/replayer/http-message';
 import type { Tuple } from '../../../runtime/src/replayer/tuple';
 import { stackEndpoints } from '../support/env';
-import { createTopic, httpRequest, RawConnection, readTuples, startReplayer, kafkaReplayFixture, waitAllCommitted, waitFor } from './support';
+import { createTopic, httpRequest, RawConnection, readTuples, kafkaReplayFixture, waitFor } from './support';
 
-const { sourceUrl, targetUrl, kafkaBrokers } = stackEndpoints();
+const { sourceUrl, kafkaBrokers } = stackEndpoints();
 const PROXY_CLI = resolve(__dirname, '../../../runtime/dist/capture-proxy/cli.js');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -67,7 +67,7 @@ const body = (b: string | number | undefined) => Buffer.from(String(b ?? ''), 'b
 const json = (b: string | number | undefined) => JSON.parse(body(b).toString('utf8'));
 
 describe('traffic replayer: traffic captured by the real capture proxy, pipelined connections included', () => {
-  const { index, topic, groupId, tupleDir, kafka, source, target } = kafkaReplayFixture('replay-cap', { forwarder: false });
+  const { index, topic, tupleDir, kafka, source, target, replayAll } = kafkaReplayFixture('replay-cap', { forwarder: false });
 
   it('pairs every request with its own source answer and ends with the same documents on the target', async () => {
     await createTopic(kafka, topic, 2, []);
@@ -138,21 +138,9 @@ describe('traffic replayer: traffic captured by the real capture proxy, pipeline
     }
     expect(await proxyExited).toBe(0);
 
-    const replayer = startReplayer([
-      '--target-uri', targetUrl,
-      '--kafka-traffic-brokers', kafkaBrokers,
-      '--kafka-traffic-topic', topic,
-      '--kafka-traffic-group-id', groupId,
-      '--tuple-dir', tupleDir,
-      '--transformer-config', '[{"TypeRemoval":{}}]',
-    ]);
-    try {
-      const ends = await waitAllCommitted(kafka, groupId, topic, replayer, 300);
-      expect(ends.reduce((x, y) => x + y, 0)).toBeGreaterThan(0);
-    } finally {
-      replayer.child.kill('SIGTERM');
-    }
-    expect(await replayer.exited).toBe(0);
+    const { ends, exitCode } = await replayAll(['--transformer-config', '[{"TypeRemoval":{}}]']);
+    expect(ends.reduce((x, y) => x + y, 0)).toBeGreaterThan(0);
+    expect(exitCode).toBe(0);
 
     const tuples = readTuples(tupleDir);
     const key = (method: string, uri: string) => `${method} ${uri}`;

@@ -237,6 +237,20 @@ export function kafkaReplayFixture(name: string, opts: { forwarder?: boolean } =
     source: new ClusterClient({ endpoint: sourceUrl }),
     target: new ClusterClient({ endpoint: targetUrl }),
     forwarder: new RecordingForwarder(new URL(targetUrl)),
+    /**
+     * Runs the replayer on the fixture's topic against the target until every offset is
+     * committed, then stops it with SIGTERM; returns the partitions' end offsets and its exit code.
+     */
+    async replayAll(extraArgs: string[]): Promise<{ ends: number[]; exitCode: number | null }> {
+      const replayer = startReplayer(['--target-uri', targetUrl, '--kafka-traffic-brokers', kafkaBrokers, '--kafka-traffic-topic', f.topic, '--kafka-traffic-group-id', f.groupId, '--tuple-dir', f.tupleDir, ...extraArgs]);
+      let ends: number[];
+      try {
+        ends = await waitAllCommitted(f.kafka, f.groupId, f.topic, replayer, 300);
+      } finally {
+        replayer.child.kill('SIGTERM');
+      }
+      return { ends, exitCode: await replayer.exited };
+    },
   };
   const withForwarder = opts.forwarder ?? true;
   beforeAll(async () => {

@@ -2,9 +2,9 @@ import { gzipSync } from 'node:zlib';
 import { ClusterClient } from '../../../runtime/src/core/cluster-client';
 import { CapturedConnection, CapturedExchange, encodeConnection, interleave, toKafkaMessages } from '../support/capture-encoder';
 import { stackEndpoints } from '../support/env';
-import { createTopic, httpRequest, RawConnection, readTuples, startReplayer, kafkaReplayFixture, waitAllCommitted } from './support';
+import { createTopic, httpRequest, RawConnection, readTuples, kafkaReplayFixture } from './support';
 
-const { sourceUrl, targetUrl, kafkaBrokers } = stackEndpoints();
+const { sourceUrl, targetUrl } = stackEndpoints();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Sends requests to the real source on one keep-alive connection and keeps what a capture would. */
@@ -30,7 +30,7 @@ function chunked(body: Buffer): Buffer {
 }
 
 describe('traffic replayer: an Elasticsearch 7 workload replayed to OpenSearch', () => {
-  const { index, topic, groupId, tupleDir, kafka, source, target } = kafkaReplayFixture('replay-wl', { forwarder: false });
+  const { index, topic, tupleDir, kafka, source, target, replayAll } = kafkaReplayFixture('replay-wl', { forwarder: false });
 
   it('ends with the same documents on the target, matching statuses, and every offset committed', async () => {
     const typedBulk = (ids: number[]) => Buffer.from(ids.map((i) => `{"index":{"_index":"${index}","_type":"mytype","_id":"${i}"}}\n${JSON.stringify({ title: `doc ${i}`, n: i })}\n`).join(''));
@@ -62,20 +62,8 @@ describe('traffic replayer: an Elasticsearch 7 workload replayed to OpenSearch',
     const records = interleave(connections.map((conn) => encodeConnection(conn, { maxRecordBytes: 1500, readPacketBytes: 400 })));
     await createTopic(kafka, topic, 3, toKafkaMessages(records));
 
-    const replayer = startReplayer([
-      '--target-uri', targetUrl,
-      '--kafka-traffic-brokers', kafkaBrokers,
-      '--kafka-traffic-topic', topic,
-      '--kafka-traffic-group-id', groupId,
-      '--tuple-dir', tupleDir,
-      '--transformer-config', '[{"TypeRemoval":{}}]',
-    ]);
-    try {
-      await waitAllCommitted(kafka, groupId, topic, replayer);
-    } finally {
-      replayer.child.kill('SIGTERM');
-    }
-    expect(await replayer.exited).toBe(0);
+    const { exitCode } = await replayAll(['--transformer-config', '[{"TypeRemoval":{}}]']);
+    expect(exitCode).toBe(0);
 
     const tuples = readTuples(tupleDir);
     expect(tuples).toHaveLength(total);
