@@ -39,7 +39,10 @@ interface PendingRequest {
   captured: boolean;
   upgrade: boolean;
   rejected: boolean;
-  /** A bodiless mutating request's head, held until its capture is acknowledged. */
+  /**
+   * A held request's head, not yet forwarded: it goes out with the first body bytes, or with the
+   * whole body once the capture is acknowledged, so the source gets one write, not two.
+   */
   heldHead?: Buffer;
 }
 
@@ -190,7 +193,7 @@ export class ProxyConnection {
           break;
       }
     }
-    if (!this.blocked && this.inbox.length === 0 && this.clientEnded) this.upstream.end();
+    if (!this.blocked && this.inbox.length === 0 && this.clientEnded) this.endUpstream();
     this.updateClientFlow();
   }
 
@@ -210,13 +213,17 @@ export class ProxyConnection {
     else if (suppressed) this.ctx.stats.requestsSuppressed++;
     else if (head.upgrade) this.ctx.stats.requestsUncapturedUpgrade++;
     const out = s.setHeaders.length > 0 ? rewriteHeaders(head.raw, s.setHeaders) : head.raw;
-    if (head.bodyless && this.gates(req)) req.heldHead = out;
+    if (this.gates(req)) req.heldHead = out;
     else this.writeUpstream(out);
   }
 
   private forwardBody(slice: Buffer): void {
-    if (this.current?.captured) this.capture!.addRead(slice);
-    this.writeUpstream(slice);
+    const req = this.current;
+    if (req?.captured) this.capture!.addRead(slice);
+    // A body larger than one read streams on; only its last bytes wait for the acknowledgement.
+    const head = req?.heldHead;
+    if (head) req.heldHead = undefined;
+    this.writeUpstream(slice, head);
   }
 
   private onRequestEnd(head: HttpHead, slice: Buffer): void {
@@ -229,13 +236,13 @@ export class ProxyConnection {
     } else if (this.capture && !this.tunnel && !req.upgrade) {
       this.capture.requestDropped();
     }
-    const last = req.heldHead ?? slice;
+    const heldHead = req.heldHead;
     req.heldHead = undefined;
     if (this.gates(req)) {
-      this.holdUntilAcked(req, last);
+      this.holdUntilAcked(req, slice, heldHead);
       return;
     }
-    if (last.length > 0) this.writeUpstream(last);
+    this.writeUpstream(slice, heldHead);
     // Bytes after an Upgrade request may be another protocol: wait for the answer.
     if (req.upgrade) this.blocked = true;
   }
@@ -244,7 +251,7 @@ export class ProxyConnection {
     return req.captured && this.ctx.offloader.acknowledges && isMutatingMethod(req.method);
   }
 
-  private holdUntilAcked(req: PendingRequest, last: Buffer): void {
+  private holdUntilAcked(req: PendingRequest, last: Buffer, head: Buffer | undefined): void {
     const stats = this.ctx.stats;
     stats.mutatingHeld++;
     this.held = req;
@@ -271,16 +278,30 @@ export class ProxyConnection {
         return;
       }
       if (!acked) stats.mutatingForwardedWithoutAck++;
-      this.writeUpstream(last);
+      this.writeUpstream(last, head);
       this.blocked = false;
       this.pump();
     });
+  }
+
+  /** The client sent its last bytes: the source gets whatever was held of an unfinished request. */
+  private endUpstream(): void {
+    this.releaseHeldHead();
+    this.upstream.end();
+  }
+
+  private releaseHeldHead(): void {
+    const head = this.current?.heldHead;
+    if (!head) return;
+    this.current!.heldHead = undefined;
+    this.writeUpstream(head);
   }
 
   private onMalformedRequest(rest: Buffer): void {
     // Not HTTP we understand: relay it as it is and let the source answer.
     this.ctx.stats.malformedConnections++;
     this.rawRequests = true;
+    this.releaseHeldHead();
     const carried = this.reqParser.carriedHeadBytes();
     for (const part of [...carried, rest]) {
       if (part.length === 0) continue;
@@ -289,9 +310,19 @@ export class ProxyConnection {
     }
   }
 
-  private writeUpstream(buf: Buffer): void {
-    if (buf.length === 0 || this.upstream.destroyed) return;
-    if (!this.upstream.write(buf)) {
+  /** Writes buf, after head when there is one (one writev: the source reads them at once). */
+  private writeUpstream(buf: Buffer, head?: Buffer): void {
+    if (this.upstream.destroyed) return;
+    let ok = true;
+    if (head && buf.length > 0) {
+      this.upstream.cork();
+      this.upstream.write(head);
+      ok = this.upstream.write(buf);
+      this.upstream.uncork();
+    } else if (head || buf.length > 0) {
+      ok = this.upstream.write(head ?? buf);
+    }
+    if (!ok) {
       this.upstreamFull = true;
       this.updateClientFlow();
     }
@@ -310,7 +341,7 @@ export class ProxyConnection {
 
   private onClientEnd(): void {
     this.clientEnded = true;
-    if (!this.blocked && this.inbox.length === 0) this.upstream.end();
+    if (!this.blocked && this.inbox.length === 0) this.endUpstream();
   }
 
   // ---- source -> client ----
