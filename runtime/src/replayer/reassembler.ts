@@ -1,4 +1,4 @@
-import { HttpBoundaryParser, ParseEvent } from '../core/http-boundary-parser';
+import { HttpBoundaryParser, isMutatingMethod, ParseEvent } from '../core/http-boundary-parser';
 import { TrafficStream, timestampToMillis } from '../core/traffic-stream';
 import { isCompleteResponse } from './http-message';
 
@@ -41,6 +41,8 @@ export interface ReassemblyListener {
   onConnectionEnd(key: string): void;
   /** A partial request that will never be complete (expired, dropped, or end of input). */
   onPartialRequestDropped(key: string): void;
+  /** A complete request that the source never got (the proxy rejected it, or its client left). */
+  onRequestNotForwarded(req: CapturedRequest): void;
 }
 
 /**
@@ -74,6 +76,12 @@ interface Connection {
    * and (as without a parser) the next read ends its response and starts a fresh parser.
    */
   unframed: boolean;
+  /**
+   * A write request that ended but is not sent yet: a capture proxy holds a write until Kafka
+   * has its capture, and records requestDropped right after it when the source never got it
+   * (rejected, or its client left). Whatever else comes next on the connection means it went on.
+   */
+  held?: CapturedRequest;
   lastWallMs: number;
 }
 
@@ -123,6 +131,7 @@ export class Reassembler {
     }
     conn.lastWallMs = nowWallMs;
     for (const obs of stream.subStream) {
+      if (conn.held && !obs.requestDropped) this.releaseHeld(conn);
       const ts = timestampToMillis(obs.ts);
       const data = obs.read?.data ?? obs.readSegment?.data;
       if (data) {
@@ -136,6 +145,10 @@ export class Reassembler {
       }
       if (obs.endOfMessageIndicator) this.endOfMessage(conn, ts);
       else if (obs.requestDropped) {
+        if (conn.held && conn.readParts.length === 0) {
+          this.cancelHeld(conn);
+          continue;
+        }
         this.dropRead(conn, false);
         conn.nextIndex++;
         // Its response still comes, in its turn: it must not be taken for the next request's.
@@ -248,8 +261,26 @@ export class Reassembler {
     conn.readRefs = [];
     // Bytes of an answer that began before any request we know of (joined mid-answer) end here.
     if (!conn.awaiting.length && !conn.unframed && !conn.responses.atMessageStart) conn.responses = responseParser(conn);
-    conn.awaiting.push({ req, method: requestMethod(req.bytes), parts: [] });
+    const method = requestMethod(req.bytes);
+    conn.awaiting.push({ req, method, parts: [] });
+    if (isMutatingMethod(method)) conn.held = req;
+    else this.listener.onRequest(req);
+  }
+
+  private releaseHeld(conn: Connection): void {
+    const req = conn.held!;
+    conn.held = undefined;
     this.listener.onRequest(req);
+  }
+
+  /** The held request never reached the source: nothing to replay, no answer to wait for. */
+  private cancelHeld(conn: Connection): void {
+    const req = conn.held!;
+    conn.held = undefined;
+    const i = conn.awaiting.findIndex((a) => a.req === req);
+    if (i >= 0) conn.awaiting.splice(i, 1);
+    for (const r of req.records) r.release();
+    this.listener.onRequestNotForwarded(req);
   }
 
   /** The oldest waiting request has its whole response (or all it will get). */
@@ -273,6 +304,8 @@ export class Reassembler {
   }
 
   private end(conn: Connection, expired: boolean): void {
+    // Nothing said it was not forwarded: the source may have applied it.
+    if (conn.held) this.releaseHeld(conn);
     // An until-close body ends here; a request never answered gets what there is (nothing).
     if (!conn.unframed && conn.responses.finish() === ParseEvent.MessageComplete) this.finishResponse(conn, false);
     while (conn.awaiting.length) this.finishResponse(conn, expired);

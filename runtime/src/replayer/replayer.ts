@@ -242,6 +242,11 @@ export class TrafficReplayer implements ReassemblyListener {
     this.opts.metrics.errors.inc({ kind: 'partial_request_dropped' });
   }
 
+  onRequestNotForwarded(): void {
+    this.summary.requestsNotForwarded++;
+    this.opts.metrics.errors.inc({ kind: 'request_not_forwarded_by_proxy' });
+  }
+
   private session(key: string): TargetSession {
     let session = this.sessions.get(key);
     if (!session) {

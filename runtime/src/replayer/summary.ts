@@ -8,6 +8,8 @@ export class ReplaySummary {
   retries = 0;
   malformedRecords = 0;
   droppedPartialRequests = 0;
+  /** Write requests the capture proxy never forwarded (rejected, or their client left): not replayed. */
+  requestsNotForwarded = 0;
   expired = 0;
   private sourceMs: number[] = [];
   private targetMs: number[] = [];
@@ -28,6 +30,7 @@ export class ReplaySummary {
       retries: this.retries,
       malformedRecords: this.malformedRecords,
       droppedPartialRequests: this.droppedPartialRequests,
+      requestsNotForwarded: this.requestsNotForwarded,
       expired: this.expired,
       sourceLatencyMs: percentiles(this.sourceMs),
       targetLatencyMs: percentiles(this.targetMs),

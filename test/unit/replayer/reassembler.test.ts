@@ -20,12 +20,18 @@ function connection(n: number, bodySize = 10): CapturedConnection {
 
 function collect(records: TrafficStream[], refs?: (i: number) => RecordRef) {
   const requests: CapturedRequest[] = [];
+  const notForwarded: CapturedRequest[] = [];
+  const order: string[] = [];
   const events = { dropped: 0, ended: 0 };
   const r = new Reassembler({
-    onRequest: (q) => requests.push(q),
-    onSourceResponse: () => undefined,
+    onRequest: (q) => {
+      requests.push(q);
+      order.push(`request ${q.index}`);
+    },
+    onSourceResponse: (q) => order.push(`response ${q.index}`),
     onConnectionEnd: () => events.ended++,
     onPartialRequestDropped: () => events.dropped++,
+    onRequestNotForwarded: (q) => notForwarded.push(q),
   });
   records.forEach((rec, i) => {
     const ref = refs ? refs(i) : { retain: () => undefined, release: () => undefined };
@@ -33,7 +39,7 @@ function collect(records: TrafficStream[], refs?: (i: number) => RecordRef) {
     r.add(decodeTrafficStream(encodeTrafficStream(rec)), ref, 0);
     ref.release();
   });
-  return { requests, events, r };
+  return { requests, events, r, notForwarded, order };
 }
 
 describe('reassembly of captured connections', () => {
@@ -154,6 +160,51 @@ describe('reassembly of captured connections', () => {
       expect(got[0].sourceResponse).toEqual(responses[0]);
       expect(got[1].sourceResponse).toEqual(responses[1].subarray(0, 20));
       expect(got[2].sourceResponse!.length).toBe(0);
+    });
+  });
+
+  describe('a write the capture proxy held until Kafka had it', () => {
+    const ts = (ms: number) => ({ seconds: 1_700_000_000 + Math.floor(ms / 1000), nanos: (ms % 1000) * 1e6 });
+    const put = req('/idx/_doc/1', '{"n":1}');
+    const get = Buffer.from('GET /idx/_doc/1 HTTP/1.1\r\nHost: src:9200\r\n\r\n');
+    const stream = (subStream: TrafficStream['subStream'], last = true): TrafficStream =>
+      last ? { connectionId: 'h1', nodeId: 'n', subStream, numberOfThisLastChunk: 1 } : { connectionId: 'h1', nodeId: 'n', subStream, number: 1 };
+
+    it('is not replayed when the proxy marks it dropped (rejected, or its client left), and its record is released', () => {
+      const offsets = new PartitionOffsets();
+      const records = [stream([{ ts: ts(0), read: { data: put } }, { ts: ts(0), endOfMessageIndicator: {} }], false), stream([{ ts: ts(10_000), requestDropped: {} }, { ts: ts(10_000), close: {} }])];
+      const { requests, notForwarded, events } = collect(records, (i) => offsets.add(i));
+      expect(requests).toHaveLength(0);
+      expect(notForwarded.map((q) => q.bytes.toString())).toEqual([put.toString()]);
+      expect(events).toEqual({ dropped: 0, ended: 1 });
+      expect(offsets.commitOffset()).toBe(records.length);
+    });
+
+    it('is replayed once anything else follows, before its answer is reported', () => {
+      const { requests, notForwarded, order } = collect([
+        stream([{ ts: ts(0), read: { data: put } }, { ts: ts(0), endOfMessageIndicator: {} }], false),
+        stream([{ ts: ts(5), write: { data: res(201) } }, { ts: ts(9), close: {} }]),
+      ]);
+      expect(requests.map((q) => q.sourceResponse?.toString())).toEqual([res(201).toString()]);
+      expect(order).toEqual(['request 0', 'response 0']);
+      expect(notForwarded).toHaveLength(0);
+    });
+
+    it('is replayed when the capture ends with it (nothing says the source did not get it)', () => {
+      const { requests, r } = collect([stream([{ ts: ts(0), read: { data: put } }, { ts: ts(0), endOfMessageIndicator: {} }], false)]);
+      expect(requests).toHaveLength(0);
+      expect(r.expireIdle(1000, 5000)).toBe(1);
+      expect(requests).toHaveLength(1);
+    });
+
+    it('a read is never held, and a drop mark after it is the next request\'s (suppressed): its answer goes to nobody', () => {
+      const answer = res(200, '{"found":true}');
+      const suppressed = res(200, '{"suppressed":true}');
+      const { requests, notForwarded } = collect([
+        stream([{ ts: ts(0), read: { data: get } }, { ts: ts(0), endOfMessageIndicator: {} }, { ts: ts(1), requestDropped: {} }, { ts: ts(5), write: { data: Buffer.concat([answer, suppressed]) } }, { ts: ts(9), close: {} }]),
+      ]);
+      expect(requests.map((q) => q.sourceResponse?.toString())).toEqual([answer.toString()]);
+      expect(notForwarded).toHaveLength(0);
     });
   });
 });
