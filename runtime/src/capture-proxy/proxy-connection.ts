@@ -209,8 +209,17 @@ export class ProxyConnection {
     const req: PendingRequest = { method: head.method, captured: !!this.capture && !this.tunnel && !head.upgrade && !suppressed, upgrade: head.upgrade, rejected: false };
     this.pending.push(req);
     this.current = req;
-    if (req.captured) this.capture!.addRead(head.raw);
-    else if (suppressed) this.ctx.stats.requestsSuppressed++;
+    if (req.captured) {
+      this.capture!.addRead(head.raw);
+    } else if (suppressed) {
+      this.ctx.stats.requestsSuppressed++;
+      // As the reference proxy does: the head, then the mark that tells readers to discard it. A
+      // mark that always follows its own head cannot be taken for the one after a held write.
+      if (this.capture && !this.tunnel) {
+        this.capture.addRead(head.raw);
+        this.capture.requestDropped();
+      }
+    }
     else if (head.upgrade) this.ctx.stats.requestsUncapturedUpgrade++;
     const out = s.setHeaders.length > 0 ? rewriteHeaders(head.raw, s.setHeaders) : head.raw;
     if (this.gates(req)) req.heldHead = out;
@@ -233,8 +242,6 @@ export class ProxyConnection {
       this.capture!.addRead(slice);
       this.capture!.endOfMessage(head.firstLineByteLength, head.headersByteLength);
       this.ctx.stats.requestsCaptured++;
-    } else if (this.capture && !this.tunnel && !req.upgrade) {
-      this.capture.requestDropped();
     }
     const heldHead = req.heldHead;
     req.heldHead = undefined;
@@ -361,7 +368,8 @@ export class ProxyConnection {
     while ((pos < chunk.length || event === ParseEvent.HeadComplete) && !this.rawResponses) {
       const start = pos;
       const owner = this.pending[0];
-      const captureIt = !!this.capture && !this.tunnel && (owner ? owner.captured : true);
+      // A suppressed request's answer is kept too: readers skip it by the request's drop mark.
+      const captureIt = !!this.capture && !this.tunnel && !owner?.upgrade;
       event = this.resParser.execute(chunk, pos);
       pos = this.resParser.offset;
       switch (event) {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { RunningProxy } from '../../../runtime/src/capture-proxy/capture-proxy';
 import { freePortRange } from '../../../runtime/src/local/ports';
 import { down, up } from '../../../runtime/src/local/stack';
+import { Reassembler } from '../../../runtime/src/replayer/reassembler';
 import { stackEndpoints, uniqueName } from '../support/env';
 import { byConnection, closedConnections, rawExchange, readTopic, startProxy, statusOf } from './support';
 
@@ -111,11 +112,27 @@ describe('capture proxy while Kafka is stopped', () => {
       expect(c!.writes.equals(ex.received)).toBe(true);
       expect(c!.closed).toBe(true);
     }
-    // The rejected request is in the capture too, marked as dropped after its end.
+    // The rejected request is in the capture too, marked as dropped right after its end.
     const rejectedCapture = captured.find((c) => c.reads.toString().includes('/_doc/rejected'));
     expect(rejectedCapture?.kinds).toEqual(expect.arrayContaining(['endOfMessageIndicator', 'requestDropped', 'close']));
     const abandonedCapture = captured.find((c) => c.reads.toString().includes('/_doc/abandoned'));
     expect(abandonedCapture?.kinds).toEqual(expect.arrayContaining(['endOfMessageIndicator', 'requestDropped', 'close']));
     expect(captured).toHaveLength(exchanges.length + 2);
+
+    // A replayer replays every write the source got, and neither of the two it never got.
+    const replayed: string[] = [];
+    const notForwarded: string[] = [];
+    const reassembler = new Reassembler({
+      onRequest: (q) => replayed.push(q.bytes.toString('latin1', 0, q.bytes.indexOf('\r\n'))),
+      onSourceResponse: () => undefined,
+      onConnectionEnd: () => undefined,
+      onPartialRequestDropped: () => undefined,
+      onRequestNotForwarded: (q) => notForwarded.push(q.bytes.toString('latin1', 0, q.bytes.indexOf('\r\n'))),
+    });
+    for (const s of streams) reassembler.add(s, { retain: () => undefined, release: () => undefined }, 0);
+    reassembler.endAll();
+    expect(notForwarded.sort()).toEqual([`PUT /${index}/_doc/abandoned?refresh=true HTTP/1.1`, `PUT /${index}/_doc/rejected?refresh=true HTTP/1.1`]);
+    expect(replayed.filter((line) => !line.startsWith('GET'))).toEqual(expect.arrayContaining([`PUT /${index}/_doc/before?refresh=true HTTP/1.1`, `PUT /${index}/_doc/during?refresh=true HTTP/1.1`, 'POST /_bulk HTTP/1.1']));
+    expect(replayed.filter((line) => line.includes('rejected') || line.includes('abandoned'))).toEqual([]);
   });
 });

@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { RunningProxy } from '../../../runtime/src/capture-proxy/capture-proxy';
 import { decodeTrafficStreamLine, TrafficStream } from '../../../runtime/src/core/traffic-stream';
 import { freePort } from '../../../runtime/src/local/ports';
+import { CapturedRequest, Reassembler } from '../../../runtime/src/replayer/reassembler';
 import { stackEndpoints } from '../support/env';
 import { byConnection, rawExchange, startProxy, statusOf } from './support';
 
@@ -55,11 +56,20 @@ describe('capture proxy suppression rules and header rewrite', () => {
     expect(metrics).toMatch(/^capture_proxy_records_dropped_total 0$/m);
     expect(metrics).toMatch(/^capture_proxy_journal_bytes 0$/m);
     await proxy.stop();
-    const [c] = [...byConnection(readTrace(trace)).values()];
-    expect(c.reads.toString()).toBe(parts[2] + kept);
+    const records = readTrace(trace);
+    const [c] = [...byConnection(records).values()];
+    // As the reference proxy records them: a suppressed request's head, then its drop mark.
+    expect(c.reads.toString()).toBe(parts.join(''));
     expect(c.requests).toBe(2);
     expect(c.kinds.filter((k) => k === 'requestDropped')).toHaveLength(3);
     expect(proxy.stats.requestsSuppressed).toBe(3);
+    // What a replayer makes of it: the two captured requests, each with its own answer.
+    const replayed: CapturedRequest[] = [];
+    const reassembler = new Reassembler({ onRequest: (q) => replayed.push(q), onSourceResponse: () => undefined, onConnectionEnd: () => undefined, onPartialRequestDropped: () => undefined, onRequestNotForwarded: () => undefined });
+    for (const r of records) reassembler.add(r, { retain: () => undefined, release: () => undefined }, 0);
+    reassembler.endAll();
+    expect(replayed.map((q) => q.bytes.toString())).toEqual([parts[2], kept]);
+    expect(replayed.map((q) => q.sourceResponse!.toString())).toEqual([expect.stringContaining('"cluster_name"'), expect.stringContaining('/_cat/templates')]);
   });
 });
 
