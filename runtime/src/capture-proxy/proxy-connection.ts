@@ -219,8 +219,9 @@ export class ProxyConnection {
         this.capture.addRead(head.raw);
         this.capture.requestDropped();
       }
+    } else if (head.upgrade) {
+      this.ctx.stats.requestsUncapturedUpgrade++;
     }
-    else if (head.upgrade) this.ctx.stats.requestsUncapturedUpgrade++;
     const out = s.setHeaders.length > 0 ? rewriteHeaders(head.raw, s.setHeaders) : head.raw;
     if (this.gates(req)) req.heldHead = out;
     else this.writeUpstream(out);

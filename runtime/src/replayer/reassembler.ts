@@ -145,7 +145,7 @@ export class Reassembler {
       }
       if (obs.endOfMessageIndicator) this.endOfMessage(conn, ts);
       else if (obs.requestDropped) {
-        if (conn.held && conn.readParts.length === 0) {
+        if (conn.held) {
           this.cancelHeld(conn);
           continue;
         }
