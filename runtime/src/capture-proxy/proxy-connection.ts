@@ -137,7 +137,9 @@ export class ProxyConnection {
 
   /** Emits pending capture (the timer flush, so an idle keep-alive connection holds nothing long). */
   flushCapture(): void {
-    if (this.capture && !this.capture.isClosed) this.capture.flush();
+    if (!this.capture || this.capture.isClosed) return;
+    this.capture.flush();
+    this.capture.trim();
   }
 
   /** SIGTERM: finish the request in flight, then close; an idle connection closes now. */

@@ -56,7 +56,7 @@ export function stringField(field: number, value: string): Buffer {
   return out;
 }
 
-function writeVarint(buf: Buffer, pos: number, value: number): number {
+export function writeVarint(buf: Buffer, pos: number, value: number): number {
   while (value >= 0x80) {
     buf[pos++] = (value % 128) | 0x80;
     value = Math.floor(value / 128);
@@ -65,95 +65,73 @@ function writeVarint(buf: Buffer, pos: number, value: number): number {
   return pos;
 }
 
-function bodySize(o: FlatObservation): number {
-  switch (o.kind) {
-    case Obs.Read:
-    case Obs.ReadSegment:
-    case Obs.Write:
-    case Obs.WriteSegment: {
-      const n = o.data!.length;
-      return 1 + varintSize(n) + n;
-    }
-    case Obs.EndOfMessage:
-      return (o.a >= 0 ? 1 + varintSize(o.a) : 0) + (o.b >= 0 ? 1 + varintSize(o.b) : 0);
-    case Obs.ConnectionException: {
-      const n = o.message!.length;
-      return 1 + varintSize(n) + n;
-    }
-    default:
-      return 0;
-  }
+function isData(kind: Obs): boolean {
+  return kind === Obs.Read || kind === Obs.ReadSegment || kind === Obs.Write || kind === Obs.WriteSegment;
 }
 
-function tsSize(o: FlatObservation): number {
-  return 2 + varintSize(o.seconds) + varintSize(o.nanos);
+/** Bytes of the capture field's content: data or message (with its tag), or the EOM's two ints. */
+function bodySize(kind: Obs, data: Buffer | undefined, a: number, b: number): number {
+  if (isData(kind) || kind === Obs.ConnectionException) {
+    const n = data!.length;
+    return 1 + varintSize(n) + n;
+  }
+  if (kind === Obs.EndOfMessage) return (a >= 0 ? 1 + varintSize(a) : 0) + (b >= 0 ? 1 + varintSize(b) : 0);
+  return 0;
 }
 
 /** Bytes of one observation's content (without its own tag and length). */
-function observationSize(o: FlatObservation, body: number): number {
-  const ts = tsSize(o);
-  return 1 + varintSize(ts) + ts + (o.kind === Obs.RequestDropped ? 2 : 1) + varintSize(body) + body;
+function observationSize(kind: Obs, seconds: number, nanos: number, body: number): number {
+  const ts = 2 + varintSize(seconds) + varintSize(nanos);
+  return 1 + varintSize(ts) + ts + (kind === Obs.RequestDropped ? 2 : 1) + varintSize(body) + body;
 }
 
-/** Encodes one TrafficStream record into a single exactly-sized buffer. */
-export function encodeRecord(header: RecordHeader, observations: readonly FlatObservation[]): Buffer {
-  const bodies = new Array<number>(observations.length);
-  const sizes = new Array<number>(observations.length);
-  let total = header.connectionIdField.length + header.nodeIdField.length;
-  for (let i = 0; i < observations.length; i++) {
-    const body = bodySize(observations[i]);
-    const size = observationSize(observations[i], body);
-    bodies[i] = body;
-    sizes[i] = size;
-    total += 1 + varintSize(size) + size;
-  }
-  total += 1 + varintSize(header.chunk) + 1 + varintSize(header.priorRequestsReceived) + 2;
+/**
+ * Encoded bytes of one observation as a subStream field (tag and length included). `data` is the
+ * read/write bytes, or the message of a ConnectionException; a and b the EOM's lengths (-1: absent).
+ */
+export function observationLength(kind: Obs, seconds: number, nanos: number, data: Buffer | undefined, a: number, b: number): number {
+  const size = observationSize(kind, seconds, nanos, bodySize(kind, data, a, b));
+  return 1 + varintSize(size) + size;
+}
 
-  const out = Buffer.allocUnsafe(total);
-  let pos = header.connectionIdField.copy(out, 0);
-  for (let i = 0; i < observations.length; i++) {
-    const o = observations[i];
-    out[pos++] = 0x12; // subStream = 2
-    pos = writeVarint(out, pos, sizes[i]);
-    out[pos++] = 0x0a; // ts = 1
-    pos = writeVarint(out, pos, tsSize(o));
-    out[pos++] = 0x08;
-    pos = writeVarint(out, pos, o.seconds);
-    out[pos++] = 0x10;
-    pos = writeVarint(out, pos, o.nanos);
-    pos = writeVarint(out, pos, (o.kind << 3) | 2);
-    pos = writeVarint(out, pos, bodies[i]);
-    switch (o.kind) {
-      case Obs.Read:
-      case Obs.Write:
-      case Obs.ReadSegment:
-      case Obs.WriteSegment: {
-        const data = o.data!;
-        // read/write carry data as field 1, the segments as field 2.
-        out[pos++] = o.kind === Obs.Read || o.kind === Obs.Write ? 0x0a : 0x12;
-        pos = writeVarint(out, pos, data.length);
-        pos += data.copy(out, pos);
-        break;
-      }
-      case Obs.EndOfMessage:
-        if (o.a >= 0) {
-          out[pos++] = 0x08;
-          pos = writeVarint(out, pos, o.a);
-        }
-        if (o.b >= 0) {
-          out[pos++] = 0x10;
-          pos = writeVarint(out, pos, o.b);
-        }
-        break;
-      case Obs.ConnectionException:
-        out[pos++] = 0x0a;
-        pos = writeVarint(out, pos, o.message!.length);
-        pos += o.message!.copy(out, pos);
-        break;
-      default:
-        break;
+/** Writes one observation as a subStream field at pos; returns the position after it. */
+export function writeObservation(out: Buffer, pos: number, kind: Obs, seconds: number, nanos: number, data: Buffer | undefined, a: number, b: number): number {
+  const body = bodySize(kind, data, a, b);
+  out[pos++] = 0x12; // subStream = 2
+  pos = writeVarint(out, pos, observationSize(kind, seconds, nanos, body));
+  out[pos++] = 0x0a; // ts = 1
+  pos = writeVarint(out, pos, 2 + varintSize(seconds) + varintSize(nanos));
+  out[pos++] = 0x08;
+  pos = writeVarint(out, pos, seconds);
+  out[pos++] = 0x10;
+  pos = writeVarint(out, pos, nanos);
+  pos = writeVarint(out, pos, (kind << 3) | 2);
+  pos = writeVarint(out, pos, body);
+  if (isData(kind) || kind === Obs.ConnectionException) {
+    // read/write and the exception's message are field 1, the segments field 2.
+    out[pos++] = kind === Obs.ReadSegment || kind === Obs.WriteSegment ? 0x12 : 0x0a;
+    pos = writeVarint(out, pos, data!.length);
+    pos += data!.copy(out, pos);
+  } else if (kind === Obs.EndOfMessage) {
+    if (a >= 0) {
+      out[pos++] = 0x08;
+      pos = writeVarint(out, pos, a);
+    }
+    if (b >= 0) {
+      out[pos++] = 0x10;
+      pos = writeVarint(out, pos, b);
     }
   }
+  return pos;
+}
+
+/** Bytes of the fields after the observations: chunk number, nodeId, priorRequestsReceived, flag. */
+export function trailerLength(header: RecordHeader): number {
+  return 1 + varintSize(header.chunk) + header.nodeIdField.length + 1 + varintSize(header.priorRequestsReceived) + 2;
+}
+
+/** Writes the fields that follow the observations; returns the position after them. */
+export function writeTrailer(out: Buffer, pos: number, header: RecordHeader): number {
   out[pos++] = header.last ? 0x20 : 0x18; // numberOfThisLastChunk = 4 | number = 3
   pos = writeVarint(out, pos, header.chunk);
   pos += header.nodeIdField.copy(out, pos);
@@ -161,6 +139,17 @@ export function encodeRecord(header: RecordHeader, observations: readonly FlatOb
   pos = writeVarint(out, pos, header.priorRequestsReceived);
   out[pos++] = 0x38; // lastObservationWasUnterminatedRead = 7
   out[pos++] = header.lastObservationWasUnterminatedRead ? 1 : 0;
+  return pos;
+}
+
+/** Encodes one TrafficStream record into a single exactly-sized buffer. */
+export function encodeRecord(header: RecordHeader, observations: readonly FlatObservation[]): Buffer {
+  let total = header.connectionIdField.length + trailerLength(header);
+  for (const o of observations) total += observationLength(o.kind, o.seconds, o.nanos, o.data ?? o.message, o.a, o.b);
+  const out = Buffer.allocUnsafe(total);
+  let pos = header.connectionIdField.copy(out, 0);
+  for (const o of observations) pos = writeObservation(out, pos, o.kind, o.seconds, o.nanos, o.data ?? o.message, o.a, o.b);
+  pos = writeTrailer(out, pos, header);
   if (pos !== total) throw new Error(`TrafficStream encoder wrote ${pos} of ${total} bytes`);
   return out;
 }

@@ -1,5 +1,5 @@
 import { TrafficStreamBuilder } from '../../../runtime/src/capture-proxy/traffic-stream-builder';
-import { decodeTrafficStream, observationKind, TrafficStream } from '../../../runtime/src/core/traffic-stream';
+import { decodeTrafficStream, encodeTrafficStream, observationKind, TrafficStream } from '../../../runtime/src/core/traffic-stream';
 
 function builder(maxRecordBytes = 1024) {
   const records: Uint8Array[] = [];
@@ -93,5 +93,36 @@ describe('TrafficStreamBuilder flushBytes', () => {
     const all = streams.flatMap((s) => s.subStream);
     expect(Buffer.concat(all.filter((o) => o.read).map((o) => o.read!.data as Buffer)).equals(Buffer.concat(sent))).toBe(true);
     expect(all.filter((o) => o.endOfMessageIndicator).length).toBe(100);
+  });
+});
+
+describe('TrafficStreamBuilder records', () => {
+  it('are the bytes protobufjs writes for the same streams, whatever the sizes, flushes and reused buffers', () => {
+    let seed = 7;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+    const records: Buffer[] = [];
+    const b = new TrafficStreamBuilder({ connectionId: 'conn-3', nodeId: 'node-b', maxRecordBytes: 8192, flushBytes: 3000, emit: (r) => records.push(Buffer.from(r)) });
+    const reads: Buffer[] = [];
+    for (let i = 0; i < 400; i++) {
+      const data = Buffer.alloc([1, 100, 700, 5000, 20000][Math.floor(rnd() * 5)], i % 256);
+      const step = rnd();
+      if (step < 0.4) {
+        reads.push(Buffer.from(data));
+        b.addRead(data);
+      } else if (step < 0.7) b.addWrite(data);
+      else if (step < 0.8) b.endOfMessage(3, 40);
+      else if (step < 0.9) b.flush();
+      else b.trim();
+      // The socket's buffer is reused once the builder returns: the record must not change.
+      data.fill(0xee);
+    }
+    b.connectionException('client: ECONNRESET');
+    b.close();
+    for (const r of records) {
+      expect(r.length).toBeLessThanOrEqual(8192);
+      expect(Buffer.from(encodeTrafficStream(decodeTrafficStream(r))).equals(r)).toBe(true);
+    }
+    const got = records.flatMap((r) => decodeTrafficStream(r).subStream).filter((o) => o.read || o.readSegment);
+    expect(Buffer.concat(got.map((o) => (o.read ?? o.readSegment)!.data as Buffer)).equals(Buffer.concat(reads))).toBe(true);
   });
 });
