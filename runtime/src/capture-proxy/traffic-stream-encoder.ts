@@ -1,9 +1,9 @@
 /**
- * The hot-path TrafficStream encoder: sizes a record exactly, allocates it once and writes the
- * observations' bytes straight in (protobufjs builds an operation list per field first, which was
- * a tenth of the proxy's CPU under small requests). The bytes equal protobufjs' encoding of the
- * same record (fields in number order, set fields written even when zero), which the unit test
- * checks; core/traffic-stream decodes them.
+ * The hot-path TrafficStream encoder: the builder writes each observation's bytes straight into
+ * the record's buffer as it happens (protobufjs builds an operation list per field first, which
+ * was a tenth of the proxy's CPU under small requests). The bytes equal protobufjs' encoding of the
+ * same record (fields in number order, set fields written even when zero), which the unit tests
+ * check; core/traffic-stream decodes them.
  */
 import { varintSize } from '../core/traffic-stream';
 
@@ -18,20 +18,6 @@ export const enum Obs {
   SegmentEnd = 14,
   EndOfMessage = 15,
   RequestDropped = 16,
-}
-
-/** One observation, flat: one object each instead of three. */
-export interface FlatObservation {
-  kind: Obs;
-  seconds: number;
-  nanos: number;
-  /** Read, write and their segments. */
-  data?: Buffer;
-  /** EndOfMessage: firstLineByteLength and headersByteLength (-1: absent). */
-  a: number;
-  b: number;
-  /** ConnectionException. */
-  message?: Buffer;
 }
 
 export interface RecordHeader {
@@ -56,7 +42,7 @@ export function stringField(field: number, value: string): Buffer {
   return out;
 }
 
-export function writeVarint(buf: Buffer, pos: number, value: number): number {
+function writeVarint(buf: Buffer, pos: number, value: number): number {
   while (value >= 0x80) {
     buf[pos++] = (value % 128) | 0x80;
     value = Math.floor(value / 128);
@@ -140,16 +126,4 @@ export function writeTrailer(out: Buffer, pos: number, header: RecordHeader): nu
   out[pos++] = 0x38; // lastObservationWasUnterminatedRead = 7
   out[pos++] = header.lastObservationWasUnterminatedRead ? 1 : 0;
   return pos;
-}
-
-/** Encodes one TrafficStream record into a single exactly-sized buffer. */
-export function encodeRecord(header: RecordHeader, observations: readonly FlatObservation[]): Buffer {
-  let total = header.connectionIdField.length + trailerLength(header);
-  for (const o of observations) total += observationLength(o.kind, o.seconds, o.nanos, o.data ?? o.message, o.a, o.b);
-  const out = Buffer.allocUnsafe(total);
-  let pos = header.connectionIdField.copy(out, 0);
-  for (const o of observations) pos = writeObservation(out, pos, o.kind, o.seconds, o.nanos, o.data ?? o.message, o.a, o.b);
-  pos = writeTrailer(out, pos, header);
-  if (pos !== total) throw new Error(`TrafficStream encoder wrote ${pos} of ${total} bytes`);
-  return out;
 }

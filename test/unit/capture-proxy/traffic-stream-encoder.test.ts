@@ -1,5 +1,26 @@
-import { encodeRecord, FlatObservation, Obs, stringField } from '../../../runtime/src/capture-proxy/traffic-stream-encoder';
+import { Obs, observationLength, RecordHeader, stringField, trailerLength, writeObservation, writeTrailer } from '../../../runtime/src/capture-proxy/traffic-stream-encoder';
 import { encodeTrafficStream, TrafficObservation, TrafficStream } from '../../../runtime/src/core/traffic-stream';
+
+interface FlatObservation {
+  kind: Obs;
+  seconds: number;
+  nanos: number;
+  data?: Buffer;
+  a: number;
+  b: number;
+  message?: Buffer;
+}
+
+/** A whole record from the encoder's pieces, as the builder writes it. */
+function encodeRecord(header: RecordHeader, observations: FlatObservation[]): Buffer {
+  let total = header.connectionIdField.length + trailerLength(header);
+  for (const o of observations) total += observationLength(o.kind, o.seconds, o.nanos, o.data ?? o.message, o.a, o.b);
+  const out = Buffer.alloc(total);
+  let pos = header.connectionIdField.copy(out, 0);
+  for (const o of observations) pos = writeObservation(out, pos, o.kind, o.seconds, o.nanos, o.data ?? o.message, o.a, o.b);
+  expect(writeTrailer(out, pos, header)).toBe(total);
+  return out;
+}
 
 /** The same observation in the object form protobufjs encodes. */
 function asObject(o: FlatObservation): TrafficObservation {
