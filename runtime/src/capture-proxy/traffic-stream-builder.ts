@@ -134,7 +134,6 @@ export class TrafficStreamBuilder {
     if (this.count === 0) {
       this.chunkPrior = this.requestsCompleted;
       this.chunkUnterminated = this.inRequest;
-      this.pos = 0;
       this.ensure(this.connectionIdField.length);
       this.pos = this.connectionIdField.copy(this.arena!, 0);
     }
