@@ -138,6 +138,16 @@ export function buildCommand(): Command {
   return cmd;
 }
 
+/** A flag without a value, from its variable: true/1/yes/on or false/0/no/off. */
+function envSwitch(env: NodeJS.ProcessEnv, flag: string): boolean | undefined {
+  const raw = env[envName(flag)];
+  if (raw === undefined) return undefined;
+  const v = raw.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(v)) return true;
+  if (['false', '0', 'no', 'off', ''].includes(v)) return false;
+  throw new ConfigError(`${envName(flag)}: expected true or false (got "${raw}")`);
+}
+
 /**
  * Parses the command line (and CAPTURE_PROXY_* variables) into a checked config. Throws
  * ConfigError for anything wrong; CommanderError for help/version (exit code in it).
@@ -158,6 +168,11 @@ export function parseProxyArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     Object.assign(process.env, saved);
   }
   const o = cmd.opts();
+  // commander would set a boolean flag for any value of its variable, "false" included.
+  for (const option of cmd.options) {
+    const name = option.attributeName();
+    if (!option.required && !option.optional && o[name] === undefined) o[name] = envSwitch(env, option.long!.slice(2));
+  }
   const envWords = (flag: string) => (env[envName(flag)] ? env[envName(flag)]!.trim().split(/\s+/) : undefined);
 
   if (!o.destinationUri) throw new ConfigError(`--destinationUri is required (e.g. --destinationUri http://localhost:19200, or ${envName('destinationUri')})`);

@@ -1,0 +1,20 @@
+import { parseProxyArgs } from '../../../runtime/src/capture-proxy/options';
+
+const base = ['--destinationUri', 'http://localhost:19200', '--listenPort', '9200'];
+const parse = (env: NodeJS.ProcessEnv, args: string[] = []) => parseProxyArgs([...base, ...args], env, () => undefined);
+
+describe('capture proxy flags from CAPTURE_PROXY_* variables', () => {
+  it('reads a switch as true or false from its variable', () => {
+    expect(parse({ CAPTURE_PROXY_NO_CAPTURE: 'true' }).capture.kind).toBe('none');
+    expect(parse({ CAPTURE_PROXY_NO_CAPTURE: 'yes', CAPTURE_PROXY_INSECURE_DESTINATION: '1' }).insecureDestination).toBe(true);
+    // "false" turns it off: a set variable is not enough.
+    const off = parse({ CAPTURE_PROXY_INSECURE_DESTINATION: 'false' }, ['--noCapture']);
+    expect(off.insecureDestination).toBe(false);
+    expect(() => parse({ CAPTURE_PROXY_NO_CAPTURE: 'false' })).toThrow(/say where the capture goes/);
+  });
+
+  it('lets the command line win and names a variable it cannot read', () => {
+    expect(parse({ CAPTURE_PROXY_INSECURE_DESTINATION: 'off' }, ['--noCapture', '--insecureDestination']).insecureDestination).toBe(true);
+    expect(() => parse({ CAPTURE_PROXY_NO_CAPTURE: 'maybe' })).toThrow('CAPTURE_PROXY_NO_CAPTURE: expected true or false (got "maybe")');
+  });
+});
