@@ -1,22 +1,23 @@
-import { Command, Option } from 'commander';
+import type { Command } from 'commander';
+import { cliOption } from '../core/cli/options';
 import { ClusterAuth, ClusterClient } from '../core/cluster-client';
 import { ConfigError, UserError } from '../core/errors';
 import { ClusterYaml, loadServicesYaml, ServicesYaml } from '../core/services-yaml';
 
 type Side = 'source' | 'target';
 
-/** Adds --<side>-host and friends (RFS-like names), each with a BACKFILL_<SIDE>_<FLAG> env fallback. */
+/** Adds --<side>-host and friends (RFS-like names), each with a BACKFILL_<SIDE>_<FLAG> env fallback (switches as true/false). */
 export function addClusterOptions(cmd: Command, sides: Side[] = ['source', 'target']): Command {
-  cmd.addOption(new Option('--config <file>', 'services.yaml to read clusters and allowlists from').env('BACKFILL_CONFIG'));
+  cmd.addOption(cliOption('--config <file>', 'services.yaml to read clusters and allowlists from', { env: 'BACKFILL_CONFIG' }));
   for (const side of sides) {
     const env = (flag: string) => `BACKFILL_${side.toUpperCase()}_${flag}`;
     cmd
-      .addOption(new Option(`--${side}-host <url>`, `${side} cluster URL, e.g. https://host:9200`).env(env('HOST')))
-      .addOption(new Option(`--${side}-username <name>`, `${side} basic auth user`).env(env('USERNAME')))
-      .addOption(new Option(`--${side}-password <password>`, `${side} basic auth password`).env(env('PASSWORD')))
-      .addOption(new Option(`--${side}-insecure`, `accept any TLS certificate from the ${side}`).env(env('INSECURE')))
-      .addOption(new Option(`--${side}-aws-region <region>`, `sign ${side} requests with SigV4 in this region`).env(env('AWS_REGION')))
-      .addOption(new Option(`--${side}-aws-service-signing-name <name>`, 'SigV4 service name: es or aoss').env(env('AWS_SERVICE_SIGNING_NAME')));
+      .addOption(cliOption(`--${side}-host <url>`, `${side} cluster URL, e.g. https://host:9200`, { env: env('HOST') }))
+      .addOption(cliOption(`--${side}-username <name>`, `${side} basic auth user`, { env: env('USERNAME') }))
+      .addOption(cliOption(`--${side}-password <password>`, `${side} basic auth password`, { env: env('PASSWORD') }))
+      .addOption(cliOption(`--${side}-insecure`, `accept any TLS certificate from the ${side}`, { env: env('INSECURE') }))
+      .addOption(cliOption(`--${side}-aws-region <region>`, `sign ${side} requests with SigV4 in this region`, { env: env('AWS_REGION') }))
+      .addOption(cliOption(`--${side}-aws-service-signing-name <name>`, 'SigV4 service name: es or aoss', { env: env('AWS_SERVICE_SIGNING_NAME') }));
   }
   return cmd;
 }

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { Command, Option } from 'commander';
+import { cliOption, readSwitchEnvBeforeActions } from '../core/cli/options';
 import { ConfigError, exitWithError } from '../core/errors';
 import { startEmfReporter } from '../core/emf';
 import { createLogger } from '../core/logging';
@@ -164,6 +165,7 @@ async function verify(opts: Record<string, any>): Promise<number> {
 
 export function buildProgram(): Command {
   const program = new Command('document-backfill').description('Copy every document of the source indices to the target, in parallel resumable workers, and verify the result').showHelpAfterError();
+  readSwitchEnvBeforeActions(program);
   addClusterOptions(
     program
       .command('run')
@@ -180,7 +182,7 @@ export function buildProgram(): Command {
       .addOption(new Option('--max-in-flight <n>', '_bulk requests in flight per worker').env('BACKFILL_MAX_IN_FLIGHT').default(4).argParser(parsePositiveInt('--max-in-flight')))
       .addOption(new Option('--compress <when>', 'gzip _bulk bodies: auto is on unless the target is on loopback').choices(['auto', 'on', 'off']).env('BACKFILL_COMPRESS').default('auto'))
       .addOption(new Option('--failed-documents-file <file>', 'JSON lines of documents the target rejected, with the reason').env('BACKFILL_FAILED_DOCUMENTS_FILE').default('failed-documents.jsonl'))
-      .addOption(new Option('--disable-refresh-and-replicas', 'during the load, replicas 0 and refresh off on the target indices; restored when all is done').env('BACKFILL_DISABLE_REFRESH_AND_REPLICAS'))
+      .addOption(cliOption('--disable-refresh-and-replicas', 'during the load, replicas 0 and refresh off on the target indices; restored when all is done', { env: 'BACKFILL_DISABLE_REFRESH_AND_REPLICAS' }))
       .addOption(progressOption())
       .option('--json', 'print the summary as JSON'),
   ).action(async (opts) => runWorkers(opts));

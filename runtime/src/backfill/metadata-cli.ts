@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
+import { readSwitchEnvBeforeActions } from '../core/cli/options';
 import { exitWithError } from '../core/errors';
 import { parseAllowlist } from './allowlist';
 import { addClusterOptions, checkAccess, clusterSettings, loadConfig, makeClient } from './cluster-options';
@@ -58,6 +59,7 @@ async function compare(opts: Record<string, any>): Promise<void> {
 
 export function buildProgram(): Command {
   const program = new Command('metadata-migration').description('Migrate templates, component templates, index templates and indices (settings, mappings, aliases) from the source to the target').showHelpAfterError();
+  readSwitchEnvBeforeActions(program);
   for (const [name, dryRun, description] of [
     ['evaluate', true, 'show what migrate would do, with the transforms; writes nothing'],
     ['migrate', false, 'create the items on the target (existing items are never overwritten); exit code = number of issues'],

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { envVarName, parseSwitch } from '../core/cli/options';
 import { ConfigError } from '../core/errors';
 import { KafkaAuth, parseBrokers } from '../core/kafka-client';
 import { CaptureRules } from './capture-rules';
@@ -32,13 +33,7 @@ export interface ProxyConfig {
 
 /** camelCase flag name -> CAPTURE_PROXY_SNAKE_CASE. */
 export function envName(flag: string): string {
-  return (
-    'CAPTURE_PROXY_' +
-    flag
-      .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
-      .replace(/([A-Z])([A-Z][a-z])/g, '$1_$2')
-      .toUpperCase()
-  );
+  return envVarName('CAPTURE_PROXY_', flag);
 }
 
 /** Documents pasted from a word processor turn `--` into an em or en dash: accept it, and say so. */
@@ -141,11 +136,7 @@ export function buildCommand(): Command {
 /** A flag without a value, from its variable: true/1/yes/on or false/0/no/off. */
 function envSwitch(env: NodeJS.ProcessEnv, flag: string): boolean | undefined {
   const raw = env[envName(flag)];
-  if (raw === undefined) return undefined;
-  const v = raw.trim().toLowerCase();
-  if (['true', '1', 'yes', 'on'].includes(v)) return true;
-  if (['false', '0', 'no', 'off', ''].includes(v)) return false;
-  throw new ConfigError(`${envName(flag)}: expected true or false (got "${raw}")`);
+  return raw === undefined ? undefined : parseSwitch(envName(flag), raw);
 }
 
 /**

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
+import { applySwitchEnv, cliOption, envVarName } from '../core/cli/options';
 import { exitWithError } from '../core/errors';
 import { startEmfReporter } from '../core/emf';
 import { createKafka } from '../core/kafka-client';
@@ -14,16 +15,13 @@ import { TupleWriter } from './tuple-writer';
 
 const ENV_PREFIX = 'TRAFFIC_REPLAYER_';
 
-/** Every long flag also reads TRAFFIC_REPLAYER_<FLAG> (e.g. TRAFFIC_REPLAYER_TARGET_URI). */
+/** Every long flag also reads TRAFFIC_REPLAYER_<FLAG> (e.g. TRAFFIC_REPLAYER_TARGET_URI); switches as true/false. */
 function opt(flags: string, description: string, defaultValue?: string): Option {
-  const option = new Option(flags, description);
   const long = /--([a-z0-9-]+)/.exec(flags)![1];
-  option.env(ENV_PREFIX + long.replace(/-/g, '_').toUpperCase());
-  if (defaultValue !== undefined) option.default(defaultValue);
-  return option;
+  return cliOption(flags, description, { env: envVarName(ENV_PREFIX, long), default: defaultValue });
 }
 
-function program(): Command {
+export function program(): Command {
   return new Command('traffic-replayer')
     .description('Replays captured traffic (TrafficStream records from Kafka or a file) on the target cluster with its original timing, and writes source-vs-target tuples.')
     .addOption(opt('--target-uri <uri>', 'target cluster endpoint, e.g. https://target:9200'))
@@ -63,9 +61,15 @@ function program(): Command {
     });
 }
 
+/** The command line and TRAFFIC_REPLAYER_* variables as the options resolveConfig checks. */
+export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): CliOptions {
+  const cmd = program().parse(argv, { from: 'user' });
+  applySwitchEnv(cmd, env);
+  return cmd.opts<CliOptions>();
+}
+
 async function main(): Promise<void> {
-  const cmd = program().parse(process.argv);
-  const config = resolveConfig(cmd.opts<CliOptions>());
+  const config = resolveConfig(parseCli(process.argv.slice(2)));
   const logger = createLogger({ name: 'traffic-replayer' });
   const metrics = new ReplayerMetrics();
   const tupleWriter = new TupleWriter({ dir: config.tupleDir, maxFileBytes: config.tupleFileMaxBytes });
@@ -151,4 +155,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch(exitWithError);
+if (require.main === module) main().catch(exitWithError);
