@@ -11,7 +11,7 @@ import { addClusterOptions, checkAccess, clusterSettings, loadConfig, makeClient
 import { DocumentWorker } from './document-worker';
 import { DEFAULT_WORKING_STATE_INDEX, LeaseStore } from './lease-store';
 import { ProgressReporter } from './progress';
-import { table } from './table';
+import { table } from '../core/table';
 import { planSourceIndices } from './source-reader';
 import { diffHashes, hashIndex, IndexDiff, isClean } from './verify';
 import { summarize, WorkItem } from './work-items';

@@ -6,7 +6,7 @@ import { parseAllowlist } from './allowlist';
 import { addClusterOptions, checkAccess, clusterSettings, loadConfig, makeClient } from './cluster-options';
 import { compareIndices } from './compare';
 import { countIssues, formatReport, migrateMetadata, planMetadata } from './metadata-migration';
-import { table } from './table';
+import { table } from '../core/table';
 
 const allowlistOptions = (cmd: Command) =>
   cmd

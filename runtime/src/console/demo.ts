@@ -7,7 +7,7 @@ import { ClusterClient } from '../core/cluster-client';
 import { UserError } from '../core/errors';
 import { assertPortsFree } from '../local/ports';
 import { down, stackEnv, StackState, up } from '../local/stack';
-import { describeTraffic, REPLAYER_GROUP, TRAFFIC_TOPIC } from './kafka-info';
+import { describeTraffic, REPLAYER_GROUP, TRAFFIC_TOPIC } from './kafka-admin';
 import { summarizeTuples, TupleSummary } from './tuples';
 
 export interface DemoOptions {

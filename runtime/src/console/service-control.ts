@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { DescribeServicesCommand, ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { ConfigError, UserError } from '../core/errors';
 import type { ServicesYaml } from '../core/services-yaml';
+import { defaultStateDir, requireSection } from './context';
 
 export type ServiceName = 'backfill' | 'replay';
 
@@ -25,15 +25,20 @@ export interface ServiceControl {
   status(): Promise<ServiceStatus>;
 }
 
-export function serviceControl(config: ServicesYaml, service: ServiceName, stateDir = defaultStateDir()): ServiceControl {
-  const section = config[service];
-  if (!section) throw new ConfigError(`services.yaml has no "${service}" section: add one with ecs: {cluster_name, service_name} or local: {command: [...]}`);
-  if (section.ecs) return new EcsServiceControl(service, section.ecs, section.scale);
-  return new LocalServiceControl(service, section.local?.command, section.scale, stateDir);
+/** Polls until no worker runs or is starting; the last status either way. */
+export async function waitForStopped(control: ServiceControl, timeoutMs: number, pollMs = 2000): Promise<ServiceStatus> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const s = await control.status();
+    if ((s.running === 0 && s.pending === 0) || Date.now() >= deadline) return s;
+    await new Promise((r) => setTimeout(r, Math.min(pollMs, Math.max(0, deadline - Date.now()))));
+  }
 }
 
-function defaultStateDir(): string {
-  return process.env.MIGRATION_CONSOLE_STATE ?? path.join(os.tmpdir(), 'migration-console');
+export function serviceControl(config: ServicesYaml, service: ServiceName, stateDir = defaultStateDir()): ServiceControl {
+  const section = requireSection(config, service);
+  if (section.ecs) return new EcsServiceControl(service, section.ecs, section.scale);
+  return new LocalServiceControl(service, section.local?.command, section.scale, stateDir);
 }
 
 class EcsServiceControl implements ServiceControl {
@@ -64,7 +69,9 @@ class EcsServiceControl implements ServiceControl {
   async status(): Promise<ServiceStatus> {
     const out = await this.call(() => this.ecs.send(new DescribeServicesCommand({ cluster: this.target.cluster_name, services: [this.target.service_name] })));
     const svc = out.services?.[0];
-    if (!svc) throw new UserError('ECS_SERVICE_MISSING', `ECS service ${this.target.service_name} was not found in cluster ${this.target.cluster_name}: ${out.failures?.[0]?.reason ?? 'no such service'}`);
+    if (!svc || svc.status === 'INACTIVE') {
+      throw new UserError('ECS_SERVICE_MISSING', `ECS service ${this.target.service_name} was not found in cluster ${this.target.cluster_name}: ${out.failures?.[0]?.reason ?? svc?.status ?? 'no such service'}`);
+    }
     return { service: this.service, where: 'ecs', desired: svc.desiredCount ?? 0, running: svc.runningCount ?? 0, pending: svc.pendingCount ?? 0, detail: svc.status };
   }
 
@@ -72,12 +79,46 @@ class EcsServiceControl implements ServiceControl {
     try {
       return await fn();
     } catch (err) {
-      throw new UserError('ECS_CALL_FAILED', `ECS ${this.target.cluster_name}/${this.target.service_name}: ${(err as Error).name}: ${(err as Error).message}`);
+      const { name, message } = err as Error;
+      const where = `ECS ${this.target.cluster_name}/${this.target.service_name}`;
+      if (name === 'ServiceNotFoundException' || name === 'ClusterNotFoundException') {
+        throw new UserError('ECS_SERVICE_MISSING', `${where} does not exist (${name}): check ${this.service}.ecs in services.yaml, or deploy the service`);
+      }
+      if (name === 'ServiceNotActiveException') throw new UserError('ECS_SERVICE_INACTIVE', `${where} is not active (deleted or draining): redeploy it`);
+      throw new UserError('ECS_CALL_FAILED', `${where}: ${name}: ${message}`);
     }
   }
 }
 
-/** Local workers: detached processes of the configured command, tracked by pid files. */
+/** A worker process: its pid and its start time, so that a pid the system gave to another process later is not ours. */
+interface WorkerPid {
+  pid: number;
+  startedTicks: string | null;
+  /** Sent SIGTERM: no longer wanted, but still finishing its work. */
+  stopping?: boolean;
+}
+
+/** Field 22 of /proc/<pid>/stat (start time since boot); null where there is no /proc. */
+function processStartTicks(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) is in parentheses and may hold spaces: count from after it.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+function isAlive(w: WorkerPid): boolean {
+  try {
+    process.kill(w.pid, 0);
+  } catch {
+    return false;
+  }
+  return w.startedTicks === null || processStartTicks(w.pid) === w.startedTicks;
+}
+
+/** Local workers: detached processes (each its own process group) of the configured command, tracked by a pid file. */
 class LocalServiceControl implements ServiceControl {
   private readonly pidFile: string;
 
@@ -99,46 +140,56 @@ class LocalServiceControl implements ServiceControl {
   }
 
   async scale(count: number): Promise<ServiceStatus> {
-    let pids = this.livePids();
-    while (pids.length > count) {
-      const pid = pids.pop()!;
+    if (!Number.isInteger(count) || count < 0) throw new ConfigError(`scale must be a whole number of 0 or more (got ${count})`);
+    const all = this.liveWorkers();
+    const stopping = all.filter((w) => w.stopping);
+    const workers = all.filter((w) => !w.stopping);
+    while (workers.length > count) {
+      const w = workers.pop()!;
       try {
-        process.kill(pid, 'SIGTERM');
+        // The whole group: a command that is a shell or npm script has children that do the work.
+        process.kill(-w.pid, 'SIGTERM');
+        stopping.push({ ...w, stopping: true });
       } catch {
         /* already gone */
       }
     }
-    if (pids.length < count) {
+    if (workers.length < count) {
       if (!this.command?.length) throw new ConfigError(`${this.service}.local.command is not set in services.yaml: name the command that runs one ${this.service} worker`);
       mkdirSync(this.stateDir, { recursive: true });
-      while (pids.length < count) {
-        const log = path.join(this.stateDir, `${this.service}-${Date.now()}-${pids.length}.log`);
+      while (workers.length < count) {
+        const log = path.join(this.stateDir, `${this.service}-${Date.now()}-${workers.length}.log`);
         const fd = openSync(log, 'a');
         const child = spawn(this.command[0], this.command.slice(1), { detached: true, stdio: ['ignore', fd, fd] });
         closeSync(fd);
         child.unref();
-        if (child.pid) pids = [...pids, child.pid];
+        if (child.pid) workers.push({ pid: child.pid, startedTicks: processStartTicks(child.pid) });
       }
     }
-    writeFileSync(this.pidFile, JSON.stringify(pids));
+    writeFileSync(this.pidFile, JSON.stringify([...workers, ...stopping]));
     return this.status();
   }
 
+  /** desired: workers wanted; running: every worker process still alive, those finishing after a stop included. */
   async status(): Promise<ServiceStatus> {
-    const pids = this.livePids();
-    return { service: this.service, where: 'local', desired: pids.length, running: pids.length, pending: 0, detail: pids.length ? `pids ${pids.join(' ')}` : undefined };
+    const live = this.liveWorkers();
+    const wanted = live.filter((w) => !w.stopping).map((w) => w.pid);
+    const finishing = live.filter((w) => w.stopping).map((w) => w.pid);
+    const detail = [wanted.length ? `pids ${wanted.join(' ')}` : '', finishing.length ? `stopping ${finishing.join(' ')}` : ''].filter(Boolean).join(', ');
+    return { service: this.service, where: 'local', desired: wanted.length, running: live.length, pending: 0, detail: detail || undefined };
   }
 
-  private livePids(): number[] {
+  private liveWorkers(): WorkerPid[] {
     if (!existsSync(this.pidFile)) return [];
-    const pids = JSON.parse(readFileSync(this.pidFile, 'utf8')) as number[];
-    return pids.filter((pid) => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    });
+    let saved: unknown;
+    try {
+      saved = JSON.parse(readFileSync(this.pidFile, 'utf8'));
+    } catch {
+      throw new ConfigError(`${this.pidFile} is not a pid file the console wrote: remove it (and stop any ${this.service} worker by hand)`);
+    }
+    if (!Array.isArray(saved)) return [];
+    // Files of older consoles hold bare pids.
+    const workers = saved.map((w) => (typeof w === 'number' ? { pid: w, startedTicks: null } : (w as WorkerPid))).filter((w) => Number.isInteger(w.pid) && w.pid > 1);
+    return workers.filter(isAlive);
   }
 }

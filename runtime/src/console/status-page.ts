@@ -1,47 +1,167 @@
-/** The console's status page: one HTML file that polls the API; no build step, no assets. */
+/*
+ * The console's status page: one HTML file and one script that poll the API, charts drawn with
+ * uPlot (served from the console's own node_modules: no CDN, works offline). No build step.
+ */
+
 export const STATUS_PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Migration status</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="/assets/uPlot.min.css">
 <style>
-body{font:14px system-ui,sans-serif;margin:2rem;color:#1b1b1b;max-width:70rem}
-h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:1.6rem}
-table{border-collapse:collapse}td,th{padding:.25rem .8rem;border-bottom:1px solid #ddd;text-align:left}
-.ok{color:#0a7d32}.bad{color:#b00020}.muted{color:#777}
+body{font:14px system-ui,sans-serif;margin:1.5rem 2rem;color:#1b1b1b;max-width:80rem}
+h1{font-size:1.4rem;margin-bottom:.2rem}h2{font-size:1.1rem;margin:1.6rem 0 .5rem;border-bottom:1px solid #ccc;padding-bottom:.2rem}
+table{border-collapse:collapse;margin:.3rem 0}td,th{padding:.2rem .7rem;border-bottom:1px solid #e3e3e3;text-align:left}
+td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
+.ok{color:#0a7d32}.bad{color:#b00020}.warn{color:#a05a00}.muted{color:#777}
+.sides{display:flex;gap:1.5rem;flex-wrap:wrap}.card{border:1px solid #ddd;border-radius:6px;padding:.6rem 1rem;min-width:18rem}
+.card .big{font-size:1.6rem;font-variant-numeric:tabular-nums}
+.charts{display:flex;gap:1.5rem;flex-wrap:wrap}.chart{min-height:40px}
+.matrix td.n{min-width:3rem}.matrix td.same{background:#e3f4e8}.matrix td.diff{background:#fbe3e6}
 </style></head><body>
 <h1>Migration status</h1>
 <p class="muted" id="updated">loading…</p>
-<h2>Clusters</h2><table id="clusters"></table>
-<h2>Services</h2><table id="services"></table>
-<h2>Captured traffic</h2><div id="kafka" class="muted">-</div>
-<h2>Replay results</h2><div id="tuples" class="muted">-</div>
-<h2>Indices</h2><table id="indices"></table>
-<script>
-const esc = (s) => String(s ?? '').replace(/[&<>"]/g, (c) => ({'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;'}[c]));
-async function get(path) { const r = await fetch(path); const body = await r.json(); if (!r.ok) throw new Error(body.message || r.status); return body; }
-function row(cells) { return '<tr>' + cells.map((c) => '<td>' + c + '</td>').join('') + '</tr>'; }
-async function refresh() {
-  try {
-    const checks = await get('/api/clusters/connection-check');
-    document.getElementById('clusters').innerHTML = checks.map((c) => row([esc(c.cluster), esc(c.endpoint),
-      c.ok ? '<span class="ok">' + esc(c.version) + ', ' + esc(c.health) + '</span>' : '<span class="bad">' + esc(c.error) + '</span>'])).join('');
-  } catch (e) { document.getElementById('clusters').innerHTML = row(['<span class="bad">' + esc(e.message) + '</span>']); }
-  const services = [];
-  for (const s of ['backfill', 'replay']) {
-    try { const st = await get('/api/' + s + '/status'); services.push(row([s, esc(st.where), 'desired ' + st.desired, 'running ' + st.running])); }
-    catch (e) { services.push(row([s, '<span class="muted">' + esc(e.message) + '</span>'])); }
-  }
-  document.getElementById('services').innerHTML = services.join('');
-  get('/api/kafka/topic').then((k) => { document.getElementById('kafka').textContent = k.topic + ': ' + k.records + ' records, replayer lag ' + k.lag; })
-    .catch((e) => { document.getElementById('kafka').textContent = e.message; });
-  get('/api/tuples/summary').then((t) => { document.getElementById('tuples').textContent = t.tuples + ' requests replayed: ' + t.statusMatches + ' same status, ' + t.statusMismatches + ' different'; })
-    .catch((e) => { document.getElementById('tuples').textContent = e.message; });
-  get('/api/clusters/indices').then((idx) => {
-    const names = new Set([...(idx.source || []), ...(idx.target || [])].map((r) => r.index));
-    const docs = (side, n) => (idx[side] || []).find((r) => r.index === n)?.docs ?? '-';
-    document.getElementById('indices').innerHTML = '<tr><th>index</th><th>source docs</th><th>target docs</th></tr>' +
-      [...names].sort().map((n) => { const s = docs('source', n), t = docs('target', n);
-        return row([esc(n), s, '<span class="' + (s === t ? 'ok' : 'bad') + '">' + t + '</span>']); }).join('');
-  }).catch(() => {});
-  document.getElementById('updated').textContent = 'updated ' + new Date().toLocaleTimeString();
+
+<h2>Clusters</h2>
+<div class="sides">
+  <div class="card" id="card-source"><b>Source</b><div class="muted">-</div></div>
+  <div class="card" id="card-target"><b>Target</b><div class="muted">-</div></div>
+</div>
+<table id="indices"></table>
+
+<h2>Backfill</h2>
+<p id="backfill-service" class="muted">-</p>
+<div class="charts"><div><b>Documents copied per index</b><div class="chart" id="chart-backfill"></div></div></div>
+<table id="backfill-items"></table>
+
+<h2>Replay</h2>
+<p id="replay-service" class="muted">-</p>
+<p id="kafka-topic" class="muted">-</p>
+<div class="charts">
+  <div><b>Replay throughput (records/s)</b><div class="chart" id="chart-throughput"></div></div>
+  <div><b>Kafka lag (records)</b><div class="chart" id="chart-lag"></div></div>
+</div>
+
+<h2>Replay results</h2>
+<p id="tuples-summary" class="muted">-</p>
+<div class="sides">
+  <div><b>Status agreement (rows: source, columns: target)</b><table class="matrix" id="status-matrix"></table></div>
+  <div><b>Median latency</b><table id="latency"></table></div>
+</div>
+<script src="/assets/uPlot.iife.min.js"></script>
+<script src="/assets/status-page.js"></script>
+</body></html>`;
+
+export const STATUS_PAGE_SCRIPT = `'use strict';
+const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+const $ = (id) => document.getElementById(id);
+const fmt = (n) => (typeof n === 'number' ? n.toLocaleString('en-US') : '-');
+async function get(path) {
+  const r = await fetch(path, { headers: { accept: 'application/json' } });
+  const body = await r.json().catch(() => ({}));
+  if (!r.ok) throw new Error(body.message || 'HTTP ' + r.status);
+  return body;
 }
-refresh(); setInterval(refresh, 5000);
-</script></body></html>`;
+function row(cells, attrs) { return '<tr' + (attrs || '') + '>' + cells.join('') + '</tr>'; }
+const td = (v, cls) => '<td' + (cls ? ' class="' + cls + '"' : '') + '>' + v + '</td>';
+const failed = (e) => '<span class="bad">' + esc(e.message) + '</span>';
+
+const charts = {};
+const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22'];
+/** Draws (or redraws) one time chart; a change of series makes a new chart. */
+function draw(id, names, data) {
+  const el = $(id);
+  el.dataset.points = String(data[0].length);
+  el.dataset.last = JSON.stringify(data.slice(1).map((s) => s[s.length - 1] ?? null));
+  const key = names.join('\\u0000');
+  let c = charts[id];
+  if (c && c.key !== key) { c.plot.destroy(); c = undefined; }
+  if (!c) {
+    el.textContent = '';
+    const opts = { width: Math.min(560, window.innerWidth - 60), height: 220, scales: { x: { time: true } },
+      series: [{}, ...names.map((n, i) => ({ label: n, stroke: COLORS[i % COLORS.length], width: 2, points: { show: data[0].length < 40 } }))],
+      axes: [{}, { size: 70 }] };
+    c = charts[id] = { key, plot: new uPlot(opts, data, el) };
+  } else c.plot.setData(data);
+}
+
+async function clusters() {
+  let checks = [];
+  try { checks = await get('/api/clusters/connection-check'); } catch (e) { $('card-source').innerHTML = '<b>Clusters</b><div>' + failed(e) + '</div>'; return; }
+  let idx = {};
+  try { idx = await get('/api/clusters/cat-indices'); } catch (e) { $('indices').innerHTML = row([td(failed(e))]); }
+  for (const side of ['source', 'target']) {
+    const c = checks.find((x) => x.cluster === side);
+    const card = $('card-' + side);
+    if (!c) { card.innerHTML = '<b>' + side + '</b><div class="muted">not in services.yaml</div>'; continue; }
+    const docs = (idx[side] || []).reduce((n, r) => n + r.docs, 0);
+    card.innerHTML = '<b>' + (side === 'source' ? 'Source' : 'Target') + '</b> <span class="muted">' + esc(c.endpoint) + '</span>' +
+      (c.ok ? '<div>' + esc(c.version) + ', health <span id="' + side + '-health" class="' + (c.health === 'green' ? 'ok' : c.health === 'red' ? 'bad' : 'warn') + '">' + esc(c.health || 'n/a') + '</span></div>' +
+        '<div class="big" id="' + side + '-docs" data-value="' + docs + '">' + fmt(docs) + '</div><div class="muted">documents in ' + (idx[side] || []).length + ' indices</div>'
+        : '<div class="bad">unreachable: ' + esc(c.error) + '</div>');
+  }
+  const names = [...new Set([...(idx.source || []), ...(idx.target || [])].map((r) => r.index))].sort();
+  const docsOf = (side, n) => (idx[side] || []).find((r) => r.index === n)?.docs;
+  $('indices').innerHTML = '<tr><th>index</th><th class="n">source docs</th><th class="n">target docs</th><th></th></tr>' + names.map((n) => {
+    const s = docsOf('source', n), t = docsOf('target', n);
+    return row([td(esc(n)), td(fmt(s), 'n'), td(fmt(t), 'n'), td(s === t ? '<span class="ok">same</span>' : '<span class="warn">' + (t === undefined ? 'not on target' : s === undefined ? 'only on target' : fmt(t - s)) + '</span>')], ' data-index="' + esc(n) + '"');
+  }).join('');
+}
+
+const serviceLine = (s) => esc(s.service) + ' (' + esc(s.where) + '): desired ' + s.desired + ', running ' + s.running + (s.pending ? ', pending ' + s.pending : '');
+async function backfill() {
+  try {
+    const st = await get('/api/backfill/status?deepCheck=true');
+    $('backfill-service').innerHTML = serviceLine(st);
+    const w = st.workingState;
+    $('backfill-items').innerHTML = !w ? row([td('<span class="muted">no backfill has started</span>')]) :
+      '<tr><th>index</th><th class="n">items done</th><th class="n">leased</th><th class="n">left</th><th class="n">docs copied</th><th class="n">of about</th></tr>' +
+      [...w.indices, { index: 'all', ...w.total }].map((i) => row([td(esc(i.index)), td(i.done, 'n'), td(i.leased, 'n'), td(i.left, 'n'), td(fmt(i.docsDone), 'n'), td(fmt(i.docsTotal), 'n')], ' data-index="' + esc(i.index) + '"')).join('');
+  } catch (e) { $('backfill-service').innerHTML = failed(e); }
+}
+let traffic = { topic: 'logging-traffic-topic', group: 'logging-group-default' };
+async function replay() {
+  try { $('replay-service').innerHTML = serviceLine(await get('/api/replay/status')); } catch (e) { $('replay-service').innerHTML = failed(e); }
+  try {
+    const k = await get('/api/kafka/describe-topic?topic=' + encodeURIComponent(traffic.topic) + '&group=' + encodeURIComponent(traffic.group));
+    $('kafka-topic').innerHTML = esc(k.topic) + ': <span id="kafka-records">' + k.records + '</span> records, replayer lag <span id="kafka-lag">' + k.lag + '</span>';
+  } catch (e) { $('kafka-topic').innerHTML = failed(e); }
+}
+async function tuples() {
+  let s;
+  try { s = await get('/api/tuples/summary'); } catch (e) { $('tuples-summary').innerHTML = failed(e); return; }
+  $('tuples-summary').innerHTML = '<span id="tuples-count">' + s.tuples + '</span> requests replayed: ' + s.statusMatches + ' same status, ' + s.statusMismatches + ' different, ' + s.errors + ' with errors';
+  const cell = new Map();
+  const src = new Set(), tgt = new Set();
+  for (const p of s.statusPairs) { const a = p.source ?? '-', b = p.target ?? '-'; src.add(a); tgt.add(b); cell.set(a + ' ' + b, (cell.get(a + ' ' + b) || 0) + p.count); }
+  const cols = [...tgt].sort(), rows = [...src].sort();
+  $('status-matrix').innerHTML = '<tr><th></th>' + cols.map((c) => '<th class="n">' + esc(c) + '</th>').join('') + '</tr>' +
+    rows.map((r) => row(['<th>' + esc(r) + '</th>', ...cols.map((c) => { const n = cell.get(r + ' ' + c); return td(n ? fmt(n) : '', 'n ' + (n ? (r === c ? 'same' : 'diff') : '')); })])).join('');
+  $('latency').innerHTML = row([td('source'), td((s.sourceLatencyMsP50 ?? '-') + ' ms', 'n')]) + row([td('target'), td((s.targetLatencyMsP50 ?? '-') + ' ms', 'n')]);
+}
+async function history() {
+  let h;
+  try { h = await get('/api/status/history'); } catch (e) { $('chart-backfill').innerHTML = failed(e); return; }
+  traffic = { topic: h.topic, group: h.group };
+  const xs = h.samples.map((s) => s.t / 1000);
+  const withBackfill = h.samples.filter((s) => s.backfill);
+  if (withBackfill.length) {
+    const names = [...new Set(withBackfill.flatMap((s) => Object.keys(s.backfill)))].sort();
+    draw('chart-backfill', names, [withBackfill.map((s) => s.t / 1000), ...names.map((n) => withBackfill.map((s) => s.backfill[n] ?? null))]);
+  } else $('chart-backfill').innerHTML = '<span class="muted">' + esc(h.notes.backfill || 'no samples yet') + '</span>';
+  const k = h.samples.filter((s) => s.kafka);
+  if (k.length) {
+    const rate = k.map((s, i) => (i === 0 ? null : Math.max(0, ((s.kafka.replayed - k[i - 1].kafka.replayed) * 1000) / Math.max(1, s.t - k[i - 1].t))));
+    draw('chart-throughput', ['records/s'], [k.map((s) => s.t / 1000), rate]);
+    draw('chart-lag', ['lag'], [k.map((s) => s.t / 1000), k.map((s) => s.kafka.lag)]);
+  } else for (const id of ['chart-throughput', 'chart-lag']) $(id).innerHTML = '<span class="muted">' + esc(h.notes.kafka || 'no samples yet') + '</span>';
+  return xs.length;
+}
+async function refresh() {
+  await history();
+  await Promise.all([clusters(), backfill(), replay(), tuples()]);
+  $('updated').textContent = 'updated ' + new Date().toLocaleTimeString() + ' (every 5 s)';
+  $('updated').dataset.refreshes = String(Number($('updated').dataset.refreshes || 0) + 1);
+}
+refresh();
+setInterval(refresh, 5000);
+`;

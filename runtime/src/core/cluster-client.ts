@@ -122,6 +122,8 @@ export class ClusterClient {
 
   private async once(req: ClusterRequest): Promise<ClusterResponse> {
     const url = new URL(req.path, this.endpoint);
+    // A path such as //host/x (or with a backslash) names another host: the cluster's credentials must not go there.
+    if (url.origin !== this.endpoint.origin) throw new UserError('BAD_REQUEST', `request path "${req.path}" leaves ${this.endpoint.origin}: give a path such as /_cat/indices`);
     let body: string | Buffer | undefined;
     const headers: Record<string, string> = { ...req.headers };
     if (req.body !== undefined && req.body !== null) {

@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError } from '../errors';
 
 /**
@@ -83,4 +83,15 @@ export function readSwitchEnvBeforeActions(program: Command, env: NodeJS.Process
   return program.hook('preAction', (_hooked, action) => {
     for (let c: Command | null = action; c; c = c.parent) applySwitchEnv(c, env);
   });
+}
+
+/** A parser for whole-number flags and arguments; commander reports the bad value with the flag's name. */
+export function integerArg(min = 0, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!/^-?\d+$/.test(value.trim()) || n < min || n > max) {
+      throw new InvalidArgumentError(`expected a whole number${max === Number.MAX_SAFE_INTEGER ? ` of ${min} or more` : ` from ${min} to ${max}`}, got "${value}"`);
+    }
+    return n;
+  };
 }
