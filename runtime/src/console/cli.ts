@@ -13,6 +13,7 @@ import { CONSOLE_VERBS, GROUP_DESCRIPTIONS } from './commands';
 import { completionScript, Shell, SHELLS } from './completion';
 import { DEFAULT_SERVICES_YAML, loadConsoleConfig } from './config';
 import { ConsoleContext, defaultStateDir } from './context';
+import { DEFAULT_WORKING_STATE_INDEX } from '../backfill/lease-store';
 import { runDemo } from './demo';
 import { REPLAYER_GROUP, TRAFFIC_TOPIC } from './kafka-admin';
 
@@ -82,7 +83,8 @@ program
   .addOption(new Option('--sample-interval <seconds>', 'how often the status page\'s history is sampled (0: off)').argParser(integerArg(0, 3600)).default(10))
   .option('--traffic-topic <topic>', 'the capture topic the status page follows', TRAFFIC_TOPIC)
   .option('--replayer-group <group>', 'the replayers\' consumer group the status page follows', REPLAYER_GROUP)
-  .action(async (o: { port: number; host: string; tokenFile?: string; tupleDir?: string; sampleInterval: number; trafficTopic: string; replayerGroup: string }) => {
+  .option('--working-state-index <name>', 'the backfill\'s working-state index the status page follows', DEFAULT_WORKING_STATE_INDEX)
+  .action(async (o: { port: number; host: string; tokenFile?: string; tupleDir?: string; sampleInterval: number; trafficTopic: string; replayerGroup: string; workingStateIndex: string }) => {
     const app = await startApi({
       context: context(o.tupleDir),
       verbs: CONSOLE_VERBS,
@@ -90,7 +92,7 @@ program
       port: o.port,
       token: readApiToken(o.tokenFile),
       sampleIntervalMs: o.sampleInterval * 1000,
-      traffic: { topic: o.trafficTopic, group: o.replayerGroup },
+      watch: { topic: o.trafficTopic, group: o.replayerGroup, workingStateIndex: o.workingStateIndex },
     });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : o.port;

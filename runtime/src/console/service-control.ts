@@ -10,7 +10,8 @@ export type ServiceName = 'backfill' | 'replay';
 
 export interface ServiceStatus {
   service: ServiceName;
-  where: 'ecs' | 'local';
+  /** none: services.yaml names no workers (a deep check still reads the working state). */
+  where: 'ecs' | 'local' | 'none';
   desired: number;
   running: number;
   pending: number;

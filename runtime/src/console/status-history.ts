@@ -1,3 +1,4 @@
+import { DEFAULT_WORKING_STATE_INDEX } from '../backfill/lease-store';
 import { UserError } from '../core/errors';
 import { readWorkingState } from './commands/services';
 import type { ConsoleContext } from './context';
@@ -13,13 +14,23 @@ export interface StatusSample {
 
 export interface StatusHistory {
   intervalMs: number;
-  /** The capture topic and the replayers' group the Kafka samples are of. */
+  /** The capture topic and the replayers' group the Kafka samples are of, and the backfill's working-state index. */
   topic: string;
   group: string;
+  workingStateIndex: string;
   samples: StatusSample[];
   /** Why a part is missing from the samples (not configured, unreachable), by part. */
   notes: Record<string, string>;
 }
+
+/** What the status page follows. */
+export interface StatusWatch {
+  topic: string;
+  group: string;
+  workingStateIndex: string;
+}
+
+export const DEFAULT_WATCH: StatusWatch = { topic: TRAFFIC_TOPIC, group: REPLAYER_GROUP, workingStateIndex: DEFAULT_WORKING_STATE_INDEX };
 
 /** Whether the part is there to sample at all: a section services.yaml lacks is a note, not an error. */
 function note(err: unknown): string {
@@ -40,7 +51,7 @@ export class StatusSampler {
   constructor(
     private readonly ctx: ConsoleContext,
     readonly intervalMs: number,
-    private readonly traffic: { topic: string; group: string } = { topic: TRAFFIC_TOPIC, group: REPLAYER_GROUP },
+    private readonly watched: StatusWatch = DEFAULT_WATCH,
     private readonly maxSamples = 4000,
   ) {}
 
@@ -58,7 +69,7 @@ export class StatusSampler {
   }
 
   history(): StatusHistory {
-    return { intervalMs: this.intervalMs, ...this.traffic, samples: [...this.samples], notes: { ...this.notes } };
+    return { intervalMs: this.intervalMs, ...this.watched, samples: [...this.samples], notes: { ...this.notes } };
   }
 
   /** One sample now; a sample still being taken is waited for rather than doubled. */
@@ -72,7 +83,7 @@ export class StatusSampler {
   private async take(): Promise<void> {
     const sample: StatusSample = { t: Date.now() };
     await Promise.all([
-      readWorkingState(this.ctx).then(
+      readWorkingState(this.ctx, this.watched.workingStateIndex).then(
         (w) => {
           if (w) sample.backfill = Object.fromEntries(w.indices.map((i) => [i.index, i.docsDone]));
           this.setNote('backfill', w ? undefined : 'no backfill has started (no working state on the target)');
@@ -81,7 +92,7 @@ export class StatusSampler {
       ),
       this.ctx
         .config()
-        .then((config) => describeTraffic(kafkaSection(config, this.ctx.env), this.traffic.topic, this.traffic.group))
+        .then((config) => describeTraffic(kafkaSection(config, this.ctx.env), this.watched.topic, this.watched.group))
         .then(
           (k) => {
             sample.kafka = { records: k.records, replayed: k.partitions.reduce((n, p) => n + (p.committed ?? p.earliest) - p.earliest, 0), lag: k.lag };

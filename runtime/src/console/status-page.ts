@@ -107,10 +107,11 @@ async function clusters() {
   }).join('');
 }
 
+let watch = { topic: 'logging-traffic-topic', group: 'logging-group-default', workingStateIndex: '.migrations_working_state' };
 const serviceLine = (s) => esc(s.service) + ' (' + esc(s.where) + '): desired ' + s.desired + ', running ' + s.running + (s.pending ? ', pending ' + s.pending : '');
 async function backfill() {
   try {
-    const st = await get('/api/backfill/status?deepCheck=true');
+    const st = await get('/api/backfill/status?deepCheck=true&workingStateIndex=' + encodeURIComponent(watch.workingStateIndex));
     $('backfill-service').innerHTML = serviceLine(st);
     const w = st.workingState;
     $('backfill-items').innerHTML = !w ? row([td('<span class="muted">no backfill has started</span>')]) :
@@ -118,11 +119,10 @@ async function backfill() {
       [...w.indices, { index: 'all', ...w.total }].map((i) => row([td(esc(i.index)), td(i.done, 'n'), td(i.leased, 'n'), td(i.left, 'n'), td(fmt(i.docsDone), 'n'), td(fmt(i.docsTotal), 'n')], ' data-index="' + esc(i.index) + '"')).join('');
   } catch (e) { $('backfill-service').innerHTML = failed(e); }
 }
-let traffic = { topic: 'logging-traffic-topic', group: 'logging-group-default' };
 async function replay() {
   try { $('replay-service').innerHTML = serviceLine(await get('/api/replay/status')); } catch (e) { $('replay-service').innerHTML = failed(e); }
   try {
-    const k = await get('/api/kafka/describe-topic?topic=' + encodeURIComponent(traffic.topic) + '&group=' + encodeURIComponent(traffic.group));
+    const k = await get('/api/kafka/describe-topic?topic=' + encodeURIComponent(watch.topic) + '&group=' + encodeURIComponent(watch.group));
     $('kafka-topic').innerHTML = esc(k.topic) + ': <span id="kafka-records">' + k.records + '</span> records, replayer lag <span id="kafka-lag">' + k.lag + '</span>';
   } catch (e) { $('kafka-topic').innerHTML = failed(e); }
 }
@@ -141,7 +141,7 @@ async function tuples() {
 async function history() {
   let h;
   try { h = await get('/api/status/history'); } catch (e) { $('chart-backfill').innerHTML = failed(e); return; }
-  traffic = { topic: h.topic, group: h.group };
+  watch = { topic: h.topic, group: h.group, workingStateIndex: h.workingStateIndex };
   const xs = h.samples.map((s) => s.t / 1000);
   const withBackfill = h.samples.filter((s) => s.backfill);
   if (withBackfill.length) {

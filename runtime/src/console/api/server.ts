@@ -2,7 +2,7 @@ import Ajv from 'ajv';
 import Fastify, { FastifyError, FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { ConfigError, errorBody, UserError } from '../../core/errors';
 import type { ConsoleContext } from '../context';
-import { StatusSampler } from '../status-history';
+import { StatusSampler, StatusWatch } from '../status-history';
 import { inputSchema, runVerb, Verb } from '../verb';
 import { hasToken, isLocalHostHeader, isLoopbackHost } from './auth';
 import { statusPagePlugin } from './status-page-routes';
@@ -18,8 +18,8 @@ export interface ApiOptions {
   token?: string;
   /** How often the status page's history is sampled; 0 turns sampling off. @default 10000 */
   sampleIntervalMs?: number;
-  /** The capture topic and replayer group the status page follows. @default logging-traffic-topic, logging-group-default */
-  traffic?: { topic: string; group: string };
+  /** What the status page follows. @default logging-traffic-topic, logging-group-default, .migrations_working_state */
+  watch?: StatusWatch;
 }
 
 const errorSchema = { type: 'object', properties: { error: { type: 'string' }, message: { type: 'string' } } };
@@ -99,7 +99,7 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   for (const v of opts.verbs.filter((v) => !v.cliOnly)) groups.set(v.path[0], [...(groups.get(v.path[0]) ?? []), v]);
   for (const [group, verbs] of groups) await app.register(verbPlugin(opts.context, verbs), { prefix: `/api/${group}` });
 
-  const sampler = opts.sampleIntervalMs === 0 ? undefined : new StatusSampler(opts.context, opts.sampleIntervalMs ?? 10_000, opts.traffic);
+  const sampler = opts.sampleIntervalMs === 0 ? undefined : new StatusSampler(opts.context, opts.sampleIntervalMs ?? 10_000, opts.watch);
   await app.register(statusPagePlugin(sampler));
 
   app.get('/api/health', { schema: { response: { 200: { type: 'object', properties: { ok: { type: 'boolean' } } } } } }, async () => ({ ok: true }));

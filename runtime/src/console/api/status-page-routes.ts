@@ -44,7 +44,7 @@ export function statusPagePlugin(sampler: StatusSampler | undefined): FastifyPlu
     });
     app.get(
       '/api/status/history',
-      { schema: { response: { 200: { type: 'object', properties: { intervalMs: { type: 'integer' }, topic: { type: 'string' }, group: { type: 'string' }, samples: { type: 'array', items: sampleSchema }, notes: { type: 'object', additionalProperties: { type: 'string' } } } } } } },
+      { schema: { response: { 200: { type: 'object', properties: { intervalMs: { type: 'integer' }, topic: { type: 'string' }, group: { type: 'string' }, workingStateIndex: { type: 'string' }, samples: { type: 'array', items: sampleSchema }, notes: { type: 'object', additionalProperties: { type: 'string' } } } } } } },
       async () => {
         if (!sampler) throw new UserError('NOT_CONFIGURED', 'the console was started with sampling off (--sample-interval 0)');
         return sampler.history();

@@ -117,6 +117,8 @@ export const backfillStatus: Verb<{ deepCheck?: boolean; workingStateIndex?: str
   options: [{ key: 'deepCheck', flags: '--deep-check', description: 'read the working state on the target: items done/leased/left and documents copied, per index', schema: { type: 'boolean' } }, workingStateOption],
   output: { ...statusSchema, properties: { ...(statusSchema.properties as object), workingState: workingStateSchema } },
   async run(ctx, input) {
+    // The working state is on the target: a deep check needs no backfill section (workers started elsewhere).
+    if (input.deepCheck && !(await ctx.config()).backfill) return { service: 'backfill', where: 'none', desired: 0, running: 0, pending: 0, detail: 'no backfill section in services.yaml', workingState: await readWorkingState(ctx, input.workingStateIndex) };
     const status = await (await control(ctx, 'backfill')).status();
     if (!input.deepCheck) return status;
     return { ...status, workingState: await readWorkingState(ctx, input.workingStateIndex) };
