@@ -3,12 +3,13 @@ import { Stack } from 'aws-cdk-lib';
 import { Secret as EcsSecret } from 'aws-cdk-lib/aws-ecs';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { IBucket } from 'aws-cdk-lib/aws-s3';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { importSecret, sigv4Statements } from './cluster-access';
 import { ClusterConfig } from './config';
 import { MigrationService } from './migration-service';
-import { ecsClusterName, PARAM_SERVICES_YAML, parameterName, serviceName } from './naming';
+import { consoleApiTokenSecretName, ecsClusterName, PARAM_SERVICES_YAML, parameterName, serviceName } from './naming';
 import { metricsEnvironment, ServiceStackProps } from './service-stack-props';
 import { servicesYaml } from './services-yaml';
 
@@ -28,6 +29,8 @@ function secretArns(c: ClusterConfig): string[] {
 export class ConsoleStack extends Stack {
   readonly service: MigrationService;
   readonly servicesYamlParameter: StringParameter;
+  /** The API's bearer token: the console listens beyond loopback only with it. */
+  readonly apiTokenSecret: Secret;
   /** sha256 of the services.yaml template: in the task's environment so that a change rolls it. */
   readonly servicesYamlHash: string;
 
@@ -42,6 +45,12 @@ export class ConsoleStack extends Stack {
       stringValue: yamlText,
     });
     this.servicesYamlHash = createHash('sha256').update(JSON.stringify(this.resolve(yamlText))).digest('hex').slice(0, 16);
+
+    this.apiTokenSecret = new Secret(this, 'ApiToken', {
+      secretName: consoleApiTokenSecretName(config.stage, config.deployId),
+      description: 'Bearer token of the migration console API (Authorization: Bearer <token>)',
+      generateSecretString: { passwordLength: 48, excludePunctuation: true },
+    });
 
     const k = props.kafkaArns;
     const ecsCluster = ecsClusterName(config.stage);
@@ -69,14 +78,17 @@ export class ConsoleStack extends Stack {
       subnets: props.subnets,
       securityGroup: props.serviceSecurityGroup,
       image: props.image,
-      command: ['migration-console'],
+      // Beyond loopback (other tasks in the VPC reach it through the service security group), so with the token.
+      command: ['migration-console', 'api', '--host', '0.0.0.0', '--port', '8000'],
       environment: {
         ...metricsEnvironment(config),
         MIGRATION_SERVICES_YAML_PARAMETER: parameterName(config.stage, config.deployId, PARAM_SERVICES_YAML),
         MIGRATION_SERVICES_YAML_HASH: this.servicesYamlHash,
         MIGRATION_ARTIFACTS_BUCKET: props.artifactsBucket.bucketName,
+        // As the reference's console task has it: the user guide's Kafka check reads it.
+        MIGRATION_KAFKA_BROKER_ENDPOINTS: brokers,
       },
-      secrets: { MIGRATION_SERVICES_YAML: EcsSecret.fromSsmParameter(this.servicesYamlParameter) },
+      secrets: { MIGRATION_SERVICES_YAML: EcsSecret.fromSsmParameter(this.servicesYamlParameter), MIGRATION_CONSOLE_API_TOKEN: EcsSecret.fromSecretsManager(this.apiTokenSecret) },
       cpu: config.console.cpu,
       memoryMiB: config.console.memoryMiB,
       desiredCount: 1,

@@ -36,6 +36,11 @@ function suppressService(service: MigrationService | undefined): void {
 
 export function applyNagSuppressions(stacks: MigrationStacks): void {
   suppressService(stacks.console?.service);
+  if (stacks.console) {
+    NagSuppressions.addResourceSuppressions(stacks.console.apiTokenSecret, [
+      { id: 'AwsSolutions-SMG4', reason: 'The console API token is read when the console task starts; rotating it means a new value and a new deployment of the console service (README), which a rotation Lambda cannot do.' },
+    ]);
+  }
   suppressService(stacks.replayer?.service);
   suppressService(stacks.backfill?.service);
   if (stacks.console) {

@@ -19,6 +19,11 @@ export function parameterName(stage: string, deployId: string, name: string): st
 }
 
 export const PARAM_SERVICES_YAML = 'servicesYamlFile';
+
+/** The Secrets Manager name of the console API's bearer token. */
+export function consoleApiTokenSecretName(stage: string, deployId: string): string {
+  return `migration/${stage}/${deployId}/console-api-token`;
+}
 export const PARAM_KAFKA_BROKERS = 'kafkaBrokers';
 
 export function logGroupName(stage: string, what: string): string {

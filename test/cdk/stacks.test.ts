@@ -127,6 +127,15 @@ test('console: services.yaml in SSM, its hash in the task environment, least-pri
   expect(policies).toContain('secretsmanager:GetSecretValue');
   expect(policies).toContain('kafka-cluster:DeleteGroup');
 
+  // The API beyond loopback, with its token from a secret this app makes; the brokers as the reference's console task has them.
+  const container = td.Properties.ContainerDefinitions[0];
+  expect(container.Command).toEqual(['migration-console', 'api', '--host', '0.0.0.0', '--port', '8000']);
+  expect(env.MIGRATION_KAFKA_BROKER_ENDPOINTS).toEqual(expect.objectContaining({ Ref: expect.stringMatching(/kafkaBrokers/i) }));
+  c.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'migration/dev/default/console-api-token', GenerateSecretString: Match.objectLike({ PasswordLength: 48, ExcludePunctuation: true }) });
+  const [tokenId] = Object.keys(c.findResources('AWS::SecretsManager::Secret'));
+  expect(container.Secrets).toEqual(expect.arrayContaining([{ Name: 'MIGRATION_CONSOLE_API_TOKEN', ValueFrom: { Ref: tokenId } }]));
+  expect(JSON.stringify(container.Environment)).not.toMatch(/API_TOKEN/);
+
   const other = buildApp({ replayer: { speedupFactor: 2, groupId: 'other-group' } });
   const [td2] = Object.values(t(other.stacks.console!).findResources('AWS::ECS::TaskDefinition')) as any[];
   const env2 = Object.fromEntries(td2.Properties.ContainerDefinitions[0].Environment.map((e: any) => [e.Name, e.Value]));
