@@ -5,7 +5,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { ClusterClient } from '../../../runtime/src/core/cluster-client';
 import { createKafka } from '../../../runtime/src/core/kafka-client';
-import { clustersYaml, consoleCli } from '../support/console-cli';
+import { clustersYaml, consoleCli, onlyIndex } from '../support/console-cli';
 import { stackEndpoints, uniqueName } from '../support/env';
 
 const env = stackEndpoints();
@@ -124,7 +124,7 @@ describe('migration console: metadata and backfill', () => {
   it('evaluates, then migrates, an index with the metadata tool\'s code and the yaml\'s allowlist', async () => {
     const index = uniqueName('meta');
     await source.json('PUT', `/${index}`, { settings: { number_of_shards: 1 }, mappings: { properties: { title: { type: 'text' } } } });
-    const mm = `${yaml}metadata_migration:\n  index_allowlist: [${index}]\n`;
+    const mm = `${yaml}metadata_migration:\n  index_allowlist: [${index}]\n  index_template_allowlist: ['regex:(?!)']\n  component_template_allowlist: ['regex:(?!)']\n`;
     const evaluated = await consoleCli(['--json', 'metadata', 'evaluate'], mm);
     expect(evaluated.code).toBe(0);
     expect(JSON.parse(evaluated.stdout)).toMatchObject({ mode: 'evaluate', issues: 0, items: [expect.objectContaining({ kind: 'index', name: index, result: 'would create' })] });
@@ -135,7 +135,7 @@ describe('migration console: metadata and backfill', () => {
     const mapping = await target.json('GET', `/${index}/_mapping`);
     expect(mapping[index].mappings.properties.title.type).toBe('text');
     // Again: the index exists, which is an issue (exit code = number of issues).
-    const again = await consoleCli(['metadata', 'migrate', '--index-allowlist', index], yaml);
+    const again = await consoleCli(['metadata', 'migrate', ...onlyIndex(index)], yaml);
     expect(again.code).toBe(1);
   });
 
@@ -146,7 +146,7 @@ describe('migration console: metadata and backfill', () => {
     const worker = ['node', path.resolve(__dirname, '../../../runtime/dist/backfill/documents-cli.js'), 'run', '--source-host', env.sourceUrl, '--target-host', env.targetUrl, '--index-allowlist', index, '--working-state-index', wsi, '--progress', 'none'];
     const bf = `${yaml}backfill:\n  scale: 1\n  local:\n    command: ${JSON.stringify(worker)}\n`;
     // The backfill copies into indices that metadata migration created.
-    expect((await consoleCli(['metadata', 'migrate', '--index-allowlist', index], bf)).code).toBe(0);
+    expect((await consoleCli(['metadata', 'migrate', ...onlyIndex(index)], bf)).code).toBe(0);
     const started = await consoleCli(['--json', 'backfill', 'start'], bf);
     expect(JSON.parse(started.stdout)).toMatchObject({ service: 'backfill', where: 'local', desired: 1 });
     let deep: any;

@@ -10,7 +10,7 @@ import { ClusterClient } from '../../../runtime/src/core/cluster-client';
 import { createKafka } from '../../../runtime/src/core/kafka-client';
 import { parseServicesYaml } from '../../../runtime/src/core/services-yaml';
 import { artifactPath, launchChromium } from '../support/browser';
-import { clustersYaml, consoleCli } from '../support/console-cli';
+import { clustersYaml, consoleCli, onlyIndex } from '../support/console-cli';
 import { stackEndpoints, uniqueName } from '../support/env';
 
 // The page's DOM, in the functions that run in the browser.
@@ -42,7 +42,7 @@ describe('status page in Chromium', () => {
     await source.json('POST', `/${index}/_bulk?refresh=true`, Array.from({ length: 400 }, (_, i) => `{"index":{"_id":"${i}"}}\n{"n":${i}}\n`).join(''), { 'content-type': 'application/x-ndjson' });
     await source.close();
     const yaml = `${clustersYaml(env.sourceUrl, env.targetUrl)}kafka:\n  broker_endpoints: ${env.kafkaBrokers}\n  standard:\n`;
-    expect((await consoleCli(['metadata', 'migrate', '--index-allowlist', index], yaml)).code).toBe(0);
+    expect((await consoleCli(['metadata', 'migrate', ...onlyIndex(index)], yaml)).code).toBe(0);
 
     const kafka = createKafka({ brokers: env.kafkaBrokers, clientId: 'page-test' });
     const admin = kafka.admin();

@@ -31,3 +31,8 @@ export async function consoleCli(args: string[], yaml?: string, env: NodeJS.Proc
 export function clustersYaml(sourceUrl: string, targetUrl: string): string {
   return `source_cluster:\n  endpoint: ${sourceUrl}\n  no_auth:\ntarget_cluster:\n  endpoint: ${targetUrl}\n  no_auth:\n`;
 }
+
+/** metadata evaluate|migrate flags that take this index and no template (other tests leave templates on the source). */
+export function onlyIndex(index: string): string[] {
+  return ['--index-allowlist', index, '--index-template-allowlist', 'regex:(?!)', '--component-template-allowlist', 'regex:(?!)'];
+}
