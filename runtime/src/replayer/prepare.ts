@@ -1,5 +1,5 @@
 import { decodedBody, encodeBody, Header, headerValue, HttpRequest, removeHeader, setHeader } from './http-message';
-import type { RequestTransform } from './transforms/request';
+import type { RequestTransform, TransformableRequest } from './transforms/request';
 
 export type TargetAuth =
   | { type: 'passthrough' }
@@ -22,6 +22,8 @@ export interface PreparedRequest {
   path: string;
   headers: Header[];
   body: Buffer;
+  /** _bulk items the transforms left out on purpose. */
+  droppedItems?: number;
 }
 
 /** Hop-by-hop headers belong to the source connection, not to the request. */
@@ -33,13 +35,23 @@ export function prepareRequest(source: HttpRequest, opts: PrepareOptions): Prepa
   let uri = source.uri;
   let headers: Header[] = source.headers.map(([k, v]) => [k, v]);
   let body = source.body;
+  let droppedItems = 0;
   if (opts.transforms.length) {
-    let req = { method, uri, headers, body: decodedBody(headers, body), bodyChanged: false };
-    for (const t of opts.transforms) req = { bodyChanged: false, ...t(req) } as typeof req;
+    let req: TransformableRequest = { method, uri, headers, body: decodedBody(headers, body) };
+    let bodyChanged = false;
+    for (const t of opts.transforms) {
+      const before = req.body;
+      req.bodyChanged = false;
+      req.droppedItems = 0;
+      const next = t(req);
+      droppedItems += next.droppedItems ?? 0;
+      if (next.bodyChanged || next.body !== before) bodyChanged = true;
+      req = next;
+    }
     method = req.method;
     uri = req.uri;
     headers = req.headers;
-    if (req.bodyChanged || req.body !== body) body = req.bodyChanged ? encodeBody(headers, req.body) : body;
+    if (bodyChanged) body = encodeBody(headers, req.body);
   }
   // One pass, one lower-casing per header (this runs for every request).
   headers = headers.filter(([k]) => !HOP_BY_HOP.has(k.toLowerCase()));
@@ -52,7 +64,7 @@ export function prepareRequest(source: HttpRequest, opts: PrepareOptions): Prepa
   }
   if (body.length || method === 'POST' || method === 'PUT') headers.push(['content-length', String(body.length)]);
   const basePath = opts.target.pathname.replace(/\/$/, '');
-  return { method, path: basePath + (uri.startsWith('/') ? uri : `/${uri}`), headers, body };
+  return { method, path: basePath + (uri.startsWith('/') ? uri : `/${uri}`), headers, body, ...(droppedItems ? { droppedItems } : {}) };
 }
 
 /** One value per header name (what SigV4 signs); duplicates are joined as HTTP allows. */

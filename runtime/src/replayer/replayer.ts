@@ -7,7 +7,7 @@ import { CapturedRequest, Reassembler, ReassemblyListener, RecordRef } from './r
 import { Semaphore, SendListener, SendOptions, sendWithRetries, SessionJob, TargetAttempt, TargetSession } from './sender';
 import type { TargetConnection } from './target-connection';
 import { ReplaySummary } from './summary';
-import type { RequestTransform } from './transforms/request';
+import { RequestDropped, RequestTransform } from './transforms/request';
 import { attemptJson, preparedJson, requestJson, responseJson, tupleJson } from './tuple';
 import type { LineListener, TupleWriter } from './tuple-writer';
 
@@ -213,10 +213,17 @@ export class TrafficReplayer implements ReassemblyListener {
     if (work.source) {
       try {
         work.prepared = prepareRequest(work.source, this.opts);
+        if (work.prepared.droppedItems) this.summary.bulkItemsDroppedByTransform += work.prepared.droppedItems;
       } catch (err) {
-        work.error = `transform failed: ${(err as Error).message}`;
-        this.summary.transformErrors++;
-        this.opts.metrics.errors.inc({ kind: 'transform' });
+        if (err instanceof RequestDropped) {
+          // Deliberate (e.g. a type its mapping routes nowhere): counted, its tuple says why.
+          work.error = `not sent: ${err.reason}`;
+          this.summary.droppedByTransform++;
+        } else {
+          work.error = `transform failed: ${(err as Error).message}`;
+          this.summary.transformErrors++;
+          this.opts.metrics.errors.inc({ kind: 'transform' });
+        }
       }
     }
     if (!work.prepared) {

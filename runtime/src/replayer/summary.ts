@@ -10,6 +10,9 @@ export class ReplaySummary {
   droppedPartialRequests = 0;
   /** Write requests the capture proxy never forwarded (rejected, or their client left): not replayed. */
   requestsNotForwarded = 0;
+  /** Requests and _bulk items a transform chose not to send (a type mapped to no index). */
+  droppedByTransform = 0;
+  bulkItemsDroppedByTransform = 0;
   expired = 0;
   private sourceMs: number[] = [];
   private targetMs: number[] = [];
@@ -31,6 +34,8 @@ export class ReplaySummary {
       malformedRecords: this.malformedRecords,
       droppedPartialRequests: this.droppedPartialRequests,
       requestsNotForwarded: this.requestsNotForwarded,
+      droppedByTransform: this.droppedByTransform,
+      bulkItemsDroppedByTransform: this.bulkItemsDroppedByTransform,
       expired: this.expired,
       sourceLatencyMs: percentiles(this.sourceMs),
       targetLatencyMs: percentiles(this.targetMs),

@@ -87,7 +87,9 @@ describe('other transforms', () => {
   });
 
   it('rejects a bad transformer config with a message that names the problem', () => {
-    expect(() => parseTransformerConfig('{"TypeRemoval":{}}')).toThrow(ConfigError);
+    expect(() => parseTransformerConfig('42')).toThrow(ConfigError);
+    expect(() => parseTransformerConfig('[{"TypeRemoval":{"typo":1}}]')).toThrow(/TypeRemoval: unknown option "typo"/);
+    expect(() => parseTransformerConfig('[{"JsTransform":{"fiel":"t.js"}}]')).toThrow(/JsTransform: unknown option "fiel" \(known: file, script, timeoutMs\)/);
     expect(() => parseTransformerConfig('[{"Nope":{}}]')).toThrow(/unknown transformer "Nope"/);
     expect(() => parseTransformerConfig('[{"IndexRename":{"rules":[{"from":"(","to":"x"}]}}]')).toThrow(/not a valid regular expression/);
   });

@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
-import vm from 'node:vm';
 import { ConfigError } from '../../core/errors';
 import { headerValue } from '../http-message';
+import { checkOptions } from './options';
 import { RequestTransform, TransformableRequest } from './request';
+import { ScriptSandbox, scriptSource } from './script-sandbox';
 
 /** The request as a user script sees it: plain data, body parsed when it is JSON or NDJSON. */
 interface ScriptRequest {
@@ -12,7 +12,7 @@ interface ScriptRequest {
   body: unknown;
 }
 
-function isNdjson(req: TransformableRequest): boolean {
+export function isNdjson(req: Pick<TransformableRequest, 'uri' | 'headers'>): boolean {
   return /\/_(bulk|msearch)\b/.test(req.uri) || /ndjson/i.test(headerValue(req.headers, 'content-type') ?? '');
 }
 
@@ -43,38 +43,16 @@ function fromScript(out: ScriptRequest, ndjson: boolean): TransformableRequest {
 }
 
 /**
- * A user transform `(request) => request` from a file (an expression, or `module.exports = fn`),
- * run in its own node:vm context with a time limit per request, so a loop cannot stall replay.
+ * Our own user transform: `(request) => request` from a file (an expression, or
+ * `module.exports = fn`) or inline, over {method, uri, headers, body}.
  */
-export function jsTransform(opts: { file?: string; script?: string; timeoutMs?: number }): RequestTransform {
-  let source = opts.script;
-  if (source === undefined) {
-    if (!opts.file) throw new ConfigError('JsTransform: give "file" (a JavaScript file with (request) => request)');
-    try {
-      source = readFileSync(opts.file, 'utf8');
-    } catch (err) {
-      throw new ConfigError(`JsTransform: cannot read "${opts.file}" (${(err as Error).message})`);
-    }
-  }
-  const timeout = opts.timeoutMs ?? 1000;
-  const sandbox: Record<string, unknown> = { module: { exports: {} }, console: { log: () => undefined } };
-  sandbox.exports = (sandbox.module as { exports: unknown }).exports;
-  const context = vm.createContext(sandbox);
-  let fn: unknown;
-  try {
-    const value = new vm.Script(source, { filename: opts.file ?? 'transform.js' }).runInContext(context, { timeout });
-    fn = typeof value === 'function' ? value : (sandbox.module as { exports: unknown }).exports;
-  } catch (err) {
-    throw new ConfigError(`JsTransform: the script does not load (${(err as Error).message})`);
-  }
+export function jsTransform(options: unknown): RequestTransform {
+  const o = (options ?? {}) as Record<string, unknown>;
+  checkOptions('JsTransform', o, ['file', 'script', 'timeoutMs']);
+  if (o.timeoutMs !== undefined && (typeof o.timeoutMs !== 'number' || o.timeoutMs <= 0)) throw new ConfigError('JsTransform: "timeoutMs" must be a number of milliseconds > 0');
+  const { source, filename } = scriptSource('JsTransform', 'file', o.file, 'script', o.script);
+  const sandbox = new ScriptSandbox({ label: 'JsTransform', source, filename, timeoutMs: (o.timeoutMs as number | undefined) ?? 1000 });
+  const fn = sandbox.load();
   if (typeof fn !== 'function') throw new ConfigError('JsTransform: the script must evaluate to a function (request) => request, or set module.exports to one');
-  sandbox.__fn = fn;
-  const call = new vm.Script('__fn(JSON.parse(__input))');
-  return (req) => {
-    const ndjson = isNdjson(req);
-    // JSON across the boundary: the script gets objects of its own realm, and cannot keep ours.
-    sandbox.__input = JSON.stringify(toScript(req));
-    const out = call.runInContext(context, { timeout }) as ScriptRequest;
-    return fromScript(JSON.parse(JSON.stringify(out ?? null)), ndjson);
-  };
+  return (req) => fromScript(sandbox.invoke(fn, toScript(req)) as ScriptRequest, isNdjson(req));
 }
