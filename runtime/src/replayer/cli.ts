@@ -6,7 +6,11 @@ import { startEmfReporter } from '../core/emf';
 import { createKafka } from '../core/kafka-client';
 import { createLogger } from '../core/logging';
 import { createSigner } from '../core/sigv4';
-import { CliOptions, resolveConfig } from './config';
+import { rewriteReferenceFlags } from '../core/cli/reference-flags';
+import { ConfigError } from '../core/errors';
+import { CliOptions, ReplayerConfig, resolveConfig } from './config';
+import { DumpConfig, resolveDumpConfig, runDump } from './dump';
+import { addReferenceOptions, DUMP_MODES, DumpModeName, referenceReplayerFlags } from './reference-options';
 import { replayLines } from './file-source';
 import { KafkaSource } from './kafka-source';
 import { ReplayerMetrics } from './metrics';
@@ -22,7 +26,7 @@ function opt(flags: string, description: string, defaultValue?: string): Option 
 }
 
 export function program(): Command {
-  return new Command('traffic-replayer')
+  const cmd = new Command('traffic-replayer')
     .description('Replays captured traffic (TrafficStream records from Kafka or a file) on the target cluster with its original timing, and writes source-vs-target tuples.')
     .addOption(opt('--target-uri <uri>', 'target cluster endpoint, e.g. https://target:9200'))
     .addOption(opt('-i, --input <file>', 'read base64 TrafficStream lines from FILE (- for stdin) instead of Kafka'))
@@ -54,7 +58,8 @@ export function program(): Command {
     .addOption(opt('--tuple-file-max-mb <n>', 'start a new tuple file after this size', '64'))
     .addOption(opt('--metrics-port <port>', 'serve Prometheus metrics on :PORT/metrics'))
     .addOption(opt('--summary-interval-seconds <s>', 'how often a summary is logged', '5'))
-    .addOption(opt('--shutdown-grace-seconds <s>', 'on SIGTERM, how long in-flight requests may finish', '10'))
+    .addOption(opt('--shutdown-grace-seconds <s>', 'on SIGTERM, how long in-flight requests may finish', '10'));
+  return addReferenceOptions(cmd, opt)
     .showHelpAfterError()
     .exitOverride((err) => {
       process.exit(err.exitCode === 0 ? 0 : 2);
@@ -63,13 +68,38 @@ export function program(): Command {
 
 /** The command line and TRAFFIC_REPLAYER_* variables as the options resolveConfig checks. */
 export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): CliOptions {
-  const cmd = program().parse(argv, { from: 'user' });
+  const cmd = program();
+  cmd.parse(rewriteReferenceFlags(argv, cmd, referenceReplayerFlags), { from: 'user' });
   applySwitchEnv(cmd, env);
-  return cmd.opts<CliOptions>();
+  const o = cmd.opts<CliOptions>();
+  // The reference's target was a positional argument; --target-uri is the same.
+  const positional = cmd.args[0];
+  if (positional !== undefined) {
+    if (o.targetUri !== undefined && cmd.getOptionValueSource('targetUri') === 'cli') throw new ConfigError(`give the target once: "${positional}" and --target-uri ${o.targetUri}`);
+    o.targetUri = positional;
+  }
+  return o;
+}
+
+/** Replay, or one of the dump modes (which need no target). */
+export function resolveCli(o: CliOptions): ReplayerConfig | DumpConfig {
+  if (o.mode === 'replay') return resolveConfig(o);
+  if ((DUMP_MODES as readonly string[]).includes(o.mode)) return resolveDumpConfig(o, o.mode as DumpModeName);
+  throw new ConfigError(`--mode must be replay, ${DUMP_MODES.join(', ')} (got "${o.mode}")`);
+}
+
+async function dump(config: DumpConfig): Promise<void> {
+  const logger = createLogger({ name: 'traffic-replayer' });
+  const { records, malformed } = await runDump(config, process.stdout, logger);
+  logger.flush?.();
+  if (records === 0 && malformed > 0) throw new ConfigError(`none of the ${malformed} records of the input is a TrafficStream: is it a capture (base64 or key|base64 lines, gzipped or not)?`);
 }
 
 async function main(): Promise<void> {
-  const config = resolveConfig(parseCli(process.argv.slice(2)));
+  const resolved = resolveCli(parseCli(process.argv.slice(2)));
+  for (const w of resolved.warnings) process.stderr.write(`warning: ${w}\n`);
+  if (resolved.mode !== 'replay') return dump(resolved);
+  const config = resolved;
   const logger = createLogger({ name: 'traffic-replayer' });
   const metrics = new ReplayerMetrics();
   const tupleWriter = new TupleWriter({ dir: config.tupleDir, maxFileBytes: config.tupleFileMaxBytes });
@@ -148,9 +178,13 @@ async function main(): Promise<void> {
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
-    await replayLines(config.input!, replayer, () => stopping);
+    const read = await replayLines(config.input!, replayer, () => stopping);
     if (stopping) return;
     await replayer.drain();
+    if (read.records === 0 && read.malformed > 0) {
+      logger.error({ malformed: read.malformed }, `none of the ${read.malformed} records of ${config.input} is a TrafficStream: is it a capture (base64 or key|base64 lines, gzipped or not)?`);
+      await finish(1);
+    }
     await finish(0);
   }
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../core/errors';
 import type { KafkaAuth } from '../core/kafka-client';
+import { KafkaPropertySettings, readKafkaProperties } from '../core/kafka-properties';
 import type { TargetAuth } from './prepare';
 import type { ReplayerOptions } from './replayer';
 import { parseTransformerConfig } from './transforms/transformer-config';
@@ -38,17 +39,38 @@ export interface CliOptions {
   metricsPort?: string;
   summaryIntervalSeconds: string;
   shutdownGraceSeconds: string;
+  // The reference's flags (reference-options.ts).
+  authHeaderValue?: string;
+  kafkaTrafficPropertyFile?: string;
+  targetResponseTimeout: string;
+  lookaheadTimeWindow?: string;
+  quiescentPeriodMs: string;
+  nonRetryableDocExceptionTypes?: string;
+  transformerConfigEncoded?: string;
+  numClientThreads?: string;
+  otelCollectorEndpoint?: string;
+  mode: string;
+  startOffset?: string;
+  endOffset?: string;
+  startTime?: string;
+  endTime?: string;
+  previewBytesRead: string;
+  previewBytesWrite: string;
 }
 
 /** The sending options the replayer takes as they are, plus what the CLI wires up itself. */
 type SendingOptions = Pick<
   ReplayerOptions,
-  'target' | 'auth' | 'userAgent' | 'transforms' | 'speedupFactor' | 'maxConcurrentRequests' | 'maxPendingRequests' | 'packetTimeoutMs' | 'maxRetries' | 'connectionRetryMs'
+  | 'target' | 'auth' | 'userAgent' | 'transforms' | 'speedupFactor' | 'maxConcurrentRequests' | 'maxPendingRequests' | 'packetTimeoutMs' | 'maxRetries' | 'connectionRetryMs'
+  | 'requestTimeoutMs' | 'lookaheadMs' | 'quiescentMs' | 'nonRetryableDocTypes'
 >;
 
+export type KafkaInput = { brokers: string; topic: string; groupId: string; clientId: string; auth: KafkaAuth; tls?: boolean; sessionTimeoutMs: number; requestTimeoutMs?: number };
+
 export interface ReplayerConfig extends SendingOptions {
+  mode: 'replay';
   input?: string;
-  kafka?: { brokers: string; topic: string; groupId: string; clientId: string; auth: KafkaAuth; tls?: boolean; sessionTimeoutMs: number };
+  kafka?: KafkaInput;
   basic?: { username: string; password: string };
   sigv4?: { service: string; region: string };
   insecure: boolean;
@@ -57,9 +79,11 @@ export interface ReplayerConfig extends SendingOptions {
   metricsPort?: number;
   summaryIntervalMs: number;
   shutdownGraceMs: number;
+  /** Lines for stderr: accepted flags that do nothing here, and why. */
+  warnings: string[];
 }
 
-function number(flag: string, value: string, opts: { min: number; integer?: boolean }): number {
+export function number(flag: string, value: string, opts: { min: number; integer?: boolean }): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n < opts.min || (opts.integer && !Number.isInteger(n))) {
     throw new ConfigError(`--${flag} must be ${opts.integer ? 'an integer' : 'a number'} >= ${opts.min} (got "${value}")`);
@@ -77,10 +101,15 @@ export function resolveConfig(o: CliOptions): ReplayerConfig {
     throw new ConfigError(`--target-uri must be a URL such as https://target:9200 (got "${o.targetUri}")`);
   }
   if (target.protocol !== 'http:' && target.protocol !== 'https:') throw new ConfigError(`--target-uri must be http:// or https:// (got "${target.protocol}")`);
-  if (!o.input && !o.kafkaTrafficBrokers) throw new ConfigError('give an input: --kafka-traffic-brokers host:port (with --kafka-traffic-topic), or -i FILE (- for stdin)');
-  if (o.input && o.kafkaTrafficBrokers) throw new ConfigError('give one input: either -i/--input or --kafka-traffic-brokers, not both');
+  const warnings: string[] = [];
+  const kafka = resolveInput(o, warnings);
 
-  const authFlags = [o.targetUsername || o.targetPassword ? '--target-username/--target-password' : '', o.sigv4AuthHeaderServiceRegion ? '--sigv4-auth-header-service-region' : '', o.removeAuthHeader ? '--remove-auth-header' : ''].filter(Boolean);
+  const authFlags = [
+    o.targetUsername || o.targetPassword ? '--target-username/--target-password' : '',
+    o.sigv4AuthHeaderServiceRegion ? '--sigv4-auth-header-service-region' : '',
+    o.removeAuthHeader ? '--remove-auth-header' : '',
+    o.authHeaderValue !== undefined ? '--auth-header-value' : '',
+  ].filter(Boolean);
   if (authFlags.length > 1) throw new ConfigError(`choose one way to authenticate to the target (got ${authFlags.join(' and ')})`);
   let auth: TargetAuth = { type: 'passthrough' };
   let basic: ReplayerConfig['basic'];
@@ -97,8 +126,13 @@ export function resolveConfig(o: CliOptions): ReplayerConfig {
     sigv4 = { service, region };
     auth = { type: 'sigv4' };
   } else if (o.removeAuthHeader) auth = { type: 'remove' };
+  else if (o.authHeaderValue !== undefined) {
+    if (!o.authHeaderValue.trim() || /[\r\n]/.test(o.authHeaderValue)) throw new ConfigError('--auth-header-value must be one line, the whole Authorization value (e.g. "Basic dXNlcjpwYXNz")');
+    auth = { type: 'basic', header: o.authHeaderValue };
+  }
 
-  if (o.transformerConfig && o.transformerConfigFile) throw new ConfigError('give --transformer-config or --transformer-config-file, not both');
+  const transformFlags = [o.transformerConfig && '--transformer-config', o.transformerConfigFile && '--transformer-config-file', o.transformerConfigEncoded && '--transformer-config-encoded'].filter(Boolean);
+  if (transformFlags.length > 1) throw new ConfigError(`give one of --transformer-config, --transformer-config-file and --transformer-config-encoded (got ${transformFlags.join(' and ')})`);
   let transformText = o.transformerConfig;
   if (o.transformerConfigFile) {
     try {
@@ -107,29 +141,28 @@ export function resolveConfig(o: CliOptions): ReplayerConfig {
       throw new ConfigError(`--transformer-config-file: cannot read "${o.transformerConfigFile}" (${(err as Error).message})`);
     }
   }
-  const transforms = transformText ? parseTransformerConfig(transformText) : [];
-
-  let kafka: ReplayerConfig['kafka'];
-  if (o.kafkaTrafficBrokers) {
-    const type = o.kafkaTrafficEnableMskAuth ? 'msk-iam' : (o.kafkaTrafficAuthType ?? 'none');
-    let kauth: KafkaAuth;
-    if (type === 'none' || type === 'ssl') kauth = { type };
-    else if (type === 'msk-iam') {
-      const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
-      if (!region) throw new ConfigError('MSK IAM auth needs the AWS region: set AWS_REGION');
-      kauth = { type, region };
+  if (o.transformerConfigEncoded) {
+    transformText = Buffer.from(o.transformerConfigEncoded, 'base64').toString('utf8');
+    if (!transformText.trim() || Buffer.from(transformText, 'utf8').toString('base64').replace(/=+$/, '') !== o.transformerConfigEncoded.trim().replace(/=+$/, '')) {
+      throw new ConfigError('--transformer-config-encoded must be the base64 of the --transformer-config text');
     }
-    else if (type === 'scram-sha-512') {
-      if (!o.kafkaTrafficUsername || !o.kafkaTrafficPassword) throw new ConfigError('--kafka-traffic-auth-type scram-sha-512 needs --kafka-traffic-username and --kafka-traffic-password');
-      kauth = { type, username: o.kafkaTrafficUsername, password: o.kafkaTrafficPassword };
-    } else throw new ConfigError(`--kafka-traffic-auth-type must be none, msk-iam, scram-sha-512 or ssl (got "${type}")`);
-    if (!o.kafkaTrafficTopic) throw new ConfigError('--kafka-traffic-topic is required with --kafka-traffic-brokers');
-    kafka = { brokers: o.kafkaTrafficBrokers, topic: o.kafkaTrafficTopic, groupId: o.kafkaTrafficGroupId, clientId: o.kafkaTrafficClientId, auth: kauth, tls: o.kafkaTrafficPlaintext ? false : undefined,
-      sessionTimeoutMs: number('kafka-session-timeout-seconds', o.kafkaSessionTimeoutSeconds, { min: 6 }) * 1000,
-    };
   }
+  const transforms = transformText ? parseTransformerConfig(transformText, transformFlags[0] || '--transformer-config') : [];
+
+  const packetTimeoutMs = number('packet-timeout-seconds', o.packetTimeoutSeconds, { min: 1 }) * 1000;
+  let lookaheadMs: number | undefined;
+  if (o.lookaheadTimeWindow !== undefined) {
+    lookaheadMs = number('lookahead-time-window', o.lookaheadTimeWindow, { min: 1 }) * 1000;
+    // As the reference: connections must be able to expire within the window that is read ahead.
+    if (lookaheadMs <= packetTimeoutMs) throw new ConfigError(`--lookahead-time-window (${o.lookaheadTimeWindow}) must be greater than --packet-timeout-seconds (${o.packetTimeoutSeconds})`);
+  }
+  const nonRetryable = o.nonRetryableDocExceptionTypes?.split(',').map((t) => t.trim()).filter(Boolean);
+  if (o.nonRetryableDocExceptionTypes !== undefined && !nonRetryable?.length) throw new ConfigError('--non-retryable-doc-exception-types needs a comma-separated list of error types, e.g. mapper_parsing_exception,illegal_argument_exception');
+  if (o.numClientThreads !== undefined) warnings.push(`--num-client-threads ${o.numClientThreads} is ignored: the replayer sends from one event loop (--max-concurrent-requests bounds what is in flight)`);
+  if (o.otelCollectorEndpoint !== undefined) warnings.push(`--otel-collector-endpoint ${o.otelCollectorEndpoint} is ignored: metrics are served by --metrics-port (Prometheus) or as EMF log lines (METRICS_FORMAT=emf)`);
 
   return {
+    mode: 'replay',
     target,
     input: o.input,
     kafka,
@@ -145,7 +178,12 @@ export function resolveConfig(o: CliOptions): ReplayerConfig {
     })(),
     maxConcurrentRequests: number('max-concurrent-requests', o.maxConcurrentRequests, { min: 1, integer: true }),
     maxPendingRequests: number('max-pending-requests', o.maxPendingRequests, { min: 1, integer: true }),
-    packetTimeoutMs: number('packet-timeout-seconds', o.packetTimeoutSeconds, { min: 1 }) * 1000,
+    packetTimeoutMs,
+    requestTimeoutMs: number('target-response-timeout', o.targetResponseTimeout, { min: 1 }) * 1000,
+    lookaheadMs,
+    quiescentMs: number('quiescent-period-ms', o.quiescentPeriodMs, { min: 0, integer: true }),
+    nonRetryableDocTypes: nonRetryable ? new Set(nonRetryable) : undefined,
+    warnings,
     maxRetries: number('max-retries', o.maxRetries, { min: 0, integer: true }),
     connectionRetryMs: number('target-down-retry-seconds', o.targetDownRetrySeconds, { min: 0 }) * 1000,
     insecure: !!o.insecure,
@@ -154,5 +192,45 @@ export function resolveConfig(o: CliOptions): ReplayerConfig {
     metricsPort: o.metricsPort === undefined ? undefined : number('metrics-port', o.metricsPort, { min: 0, integer: true }),
     summaryIntervalMs: number('summary-interval-seconds', o.summaryIntervalSeconds, { min: 1 }) * 1000,
     shutdownGraceMs: number('shutdown-grace-seconds', o.shutdownGraceSeconds, { min: 0 }) * 1000,
+  };
+}
+
+/** Exactly one input: a file (-i) or Kafka; the Kafka settings when it is Kafka. */
+export function resolveInput(o: CliOptions, warnings: string[]): KafkaInput | undefined {
+  const kafka = resolveKafka(o, warnings);
+  if (!o.input && !kafka) throw new ConfigError('give an input: --kafka-traffic-brokers host:port (with --kafka-traffic-topic), or -i FILE (- for stdin)');
+  if (o.input && kafka) throw new ConfigError('give one input: either -i/--input or --kafka-traffic-brokers, not both');
+  return kafka;
+}
+
+/** The Kafka input: brokers, auth (flags, then the properties file) and group. */
+export function resolveKafka(o: CliOptions, warnings: string[]): KafkaInput | undefined {
+  const props: KafkaPropertySettings = o.kafkaTrafficPropertyFile ? readKafkaProperties(o.kafkaTrafficPropertyFile, '--kafka-traffic-property-file') : { ignored: [] };
+  if (props.ignored.length) warnings.push(`--kafka-traffic-property-file: ${props.ignored.join(', ')} tune the reference's Java Kafka client and are ignored here`);
+  const brokers = o.kafkaTrafficBrokers ?? props.bootstrapServers;
+  if (!brokers) return undefined;
+  const type = o.kafkaTrafficEnableMskAuth ? 'msk-iam' : (o.kafkaTrafficAuthType ?? props.authType ?? 'none');
+  let kauth: KafkaAuth;
+  if (type === 'none' || type === 'ssl') kauth = { type };
+  else if (type === 'msk-iam') {
+    const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+    if (!region) throw new ConfigError('MSK IAM auth needs the AWS region: set AWS_REGION');
+    kauth = { type, region };
+  } else if (type === 'scram-sha-512') {
+    const username = o.kafkaTrafficUsername ?? props.username;
+    const password = o.kafkaTrafficPassword ?? props.password;
+    if (!username || !password) throw new ConfigError('--kafka-traffic-auth-type scram-sha-512 needs --kafka-traffic-username and --kafka-traffic-password (or sasl.jaas.config in --kafka-traffic-property-file)');
+    kauth = { type, username, password };
+  } else throw new ConfigError(`--kafka-traffic-auth-type must be none, msk-iam, scram-sha-512 or ssl (got "${type}")`);
+  if (!o.kafkaTrafficTopic) throw new ConfigError('--kafka-traffic-topic is required with --kafka-traffic-brokers');
+  return {
+    brokers,
+    topic: o.kafkaTrafficTopic,
+    groupId: o.kafkaTrafficGroupId,
+    clientId: props.clientId ?? o.kafkaTrafficClientId,
+    auth: kauth,
+    tls: o.kafkaTrafficPlaintext ? false : props.tls,
+    sessionTimeoutMs: number('kafka-session-timeout-seconds', o.kafkaSessionTimeoutSeconds, { min: 6 }) * 1000,
+    requestTimeoutMs: props.requestTimeoutMs,
   };
 }

@@ -1,20 +1,20 @@
-import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
-import { decodeTrafficStreamLine } from '../core/traffic-stream';
+import { decodeCaptureLine, openCaptureLines } from './capture-input';
 import type { RecordRef } from './reassembler';
 import type { TrafficReplayer } from './replayer';
 
 const NO_HOLD: RecordRef = { retain: () => undefined, release: () => undefined };
 
 /**
- * Replays one base64 TrafficStream per line from a file or stdin ('-'), then waits until every
- * request has its tuple. Lines that do not decode are skipped and counted.
+ * Replays one TrafficStream per line (base64, or the reference's `key|base64`; gzipped or not)
+ * from a file or stdin ('-'), then waits until every request has its tuple. Lines that do not
+ * decode are skipped and counted.
  */
-export async function replayLines(input: string | Readable, replayer: TrafficReplayer, shouldStop: () => boolean = () => false): Promise<void> {
-  const stream = typeof input === 'string' ? (input === '-' ? process.stdin : createReadStream(input)) : input;
-  const lines = createInterface({ input: stream, crlfDelay: Infinity });
+export async function replayLines(input: string | Readable, replayer: TrafficReplayer, shouldStop: () => boolean = () => false): Promise<{ records: number; malformed: number }> {
+  const lines = await openCaptureLines(input);
   let lineNo = 0;
+  let records = 0;
+  let malformed = 0;
   let sliceStart = performance.now();
   for await (const line of lines) {
     // readline hands out buffered lines as microtasks: without a turn of the event loop now and
@@ -29,14 +29,17 @@ export async function replayLines(input: string | Readable, replayer: TrafficRep
     if (!line.trim()) continue;
     let record;
     try {
-      record = decodeTrafficStreamLine(line);
+      record = decodeCaptureLine(line).stream;
     } catch (err) {
+      malformed++;
       replayer.addMalformed(err, `line ${lineNo}`);
       continue;
     }
+    records++;
     replayer.addRecord(record, NO_HOLD);
     if (!replayer.hasRoom()) await replayer.waitForRoom();
   }
   lines.close();
   replayer.endAllConnections();
+  return { records, malformed };
 }

@@ -31,6 +31,12 @@ export interface ReplayerOptions {
   startLeadMs?: number;
   /** Per attempt, for headers and for body. @default 60000 */
   requestTimeoutMs?: number;
+  /** Input waits while the last request read is due more than this far ahead (--lookahead-time-window). */
+  lookaheadMs?: number;
+  /** The first request seen on a connection that began before the input did waits this long (--quiescent-period-ms). */
+  quiescentMs?: number;
+  /** See SendOptions.nonRetryableDocTypes. */
+  nonRetryableDocTypes?: ReadonlySet<string>;
   tupleWriter: TupleWriter;
   metrics: ReplayerMetrics;
   logger: Logger;
@@ -110,6 +116,8 @@ export class TrafficReplayer implements ReassemblyListener {
   private roomWaiters: (() => void)[] = [];
   private drainWaiters: (() => void)[] = [];
   private failed = false;
+  /** Wall time at which the last request read is due. */
+  private lastDueAt = 0;
 
   constructor(private readonly opts: ReplayerOptions) {
     this.semaphore = new Semaphore(opts.maxConcurrentRequests);
@@ -119,6 +127,7 @@ export class TrafficReplayer implements ReassemblyListener {
       retryBaseMs: opts.retryBaseMs ?? 100,
       sign: opts.sign,
       target: opts.target,
+      nonRetryableDocTypes: opts.nonRetryableDocTypes,
       onRetry: () => {
         this.summary.retries++;
         opts.metrics.retries.inc();
@@ -135,13 +144,28 @@ export class TrafficReplayer implements ReassemblyListener {
   }
 
   hasRoom(): boolean {
-    return this.pendingCount < this.opts.maxPendingRequests;
+    return this.pendingCount < this.opts.maxPendingRequests && !this.beyondLookahead();
+  }
+
+  private beyondLookahead(): boolean {
+    return this.opts.lookaheadMs !== undefined && this.lastDueAt - Date.now() > this.opts.lookaheadMs;
   }
 
   /** Resolves once the look-ahead window has room again. */
   waitForRoom(): Promise<void> {
     if (this.hasRoom()) return Promise.resolve();
-    return new Promise((resolve) => this.roomWaiters.push(resolve));
+    return new Promise((resolve) => {
+      this.roomWaiters.push(resolve);
+      // Time opens a time window: no request has to finish for it.
+      if (this.beyondLookahead()) setTimeout(() => this.wakeRoomWaiters(), this.lastDueAt - this.opts.lookaheadMs! - Date.now() + 5);
+    });
+  }
+
+  private wakeRoomWaiters(): void {
+    if (!this.roomWaiters.length || !this.hasRoom()) return;
+    const waiters = this.roomWaiters;
+    this.roomWaiters = [];
+    for (const w of waiters) w();
   }
 
   /** One record; its ref is held by each request that takes bytes from it. */
@@ -232,6 +256,10 @@ export class TrafficReplayer implements ReassemblyListener {
       return;
     }
     work.at = this.dueAt(captured.firstTs);
+    // A connection the input joined in the middle (its earlier requests were another replayer's):
+    // give those a moment to land first.
+    if (this.opts.quiescentMs && captured.index > 0 && !this.sessions.has(captured.key)) work.at = Math.max(work.at, Date.now() + this.opts.quiescentMs);
+    this.lastDueAt = Math.max(this.lastDueAt, work.at);
     this.session(captured.key).enqueue(work);
   }
 
@@ -296,11 +324,7 @@ export class TrafficReplayer implements ReassemblyListener {
   private done(): void {
     this.pendingCount--;
     this.opts.metrics.counts.pending = this.pendingCount;
-    if (this.roomWaiters.length && this.hasRoom()) {
-      const waiters = this.roomWaiters;
-      this.roomWaiters = [];
-      for (const w of waiters) w();
-    }
+    this.wakeRoomWaiters();
     if (this.pendingCount === 0 && this.drainWaiters.length) {
       const waiters = this.drainWaiters;
       this.drainWaiters = [];

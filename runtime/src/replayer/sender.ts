@@ -18,6 +18,8 @@ export interface TargetAttempt {
 export interface SendOptions {
   /** Attempts after the first on 429/5xx answers and on _bulk items that failed retryably. */
   maxRetries: number;
+  /** _bulk item error types never retried (--non-retryable-doc-exception-types); unset: retry 429/5xx items. */
+  nonRetryableDocTypes?: ReadonlySet<string>;
   /** How long to keep trying while the target cannot be reached at all. */
   connectionRetryMs: number;
   retryBaseMs: number;
@@ -111,7 +113,7 @@ class RequestSend implements ResponseHandler {
     if (this.statusRetries >= opts.maxRetries) return this.listener.onSent(attempts);
     if (RETRYABLE_STATUS.has(a.statusCode!)) return this.retry(this.statusRetries++);
     if (this.isBulk && a.statusCode === 200 && a.body) {
-      const next = bulkRemainder(this.req.headers, this.body, a);
+      const next = bulkRemainder(this.req.headers, this.body, a, opts.nonRetryableDocTypes);
       if (!next) return this.listener.onSent(attempts);
       this.body = next;
       return this.retry(this.statusRetries++);
@@ -125,10 +127,10 @@ class RequestSend implements ResponseHandler {
   }
 }
 
-function bulkRemainder(headers: Header[], sentBody: Buffer, a: TargetAttempt): Buffer | undefined {
+function bulkRemainder(headers: Header[], sentBody: Buffer, a: TargetAttempt, nonRetryable?: ReadonlySet<string>): Buffer | undefined {
   const resHeaders = Object.entries(a.headers ?? {}).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : String(v)] as Header);
   try {
-    const remainder = retryableBulkBody(decodedBody(headers, sentBody), decodedBody(resHeaders, a.body!));
+    const remainder = retryableBulkBody(decodedBody(headers, sentBody), decodedBody(resHeaders, a.body!), nonRetryable);
     return remainder ? encodeBody(headers.map(([k, v]) => [k, v]), remainder) : undefined;
   } catch {
     return undefined;

@@ -18,6 +18,11 @@ const base: CliOptions = {
   tupleFileMaxMb: '64',
   summaryIntervalSeconds: '5',
   shutdownGraceSeconds: '10',
+  targetResponseTimeout: '60',
+  quiescentPeriodMs: '0',
+  mode: 'replay',
+  previewBytesRead: '24',
+  previewBytesWrite: '24',
 };
 
 describe('replayer flags', () => {
