@@ -47,6 +47,7 @@ export async function startCaptureProxy(config: ProxyConfig, log: Logger): Promi
       cert: readFileSync(config.tls.certFile),
       key: readFileSync(config.tls.keyFile),
       clientCa: config.tls.clientCaFile ? readFileSync(config.tls.clientCaFile) : undefined,
+      requireClientCert: config.tls.requireClientCert,
     },
     settings: {
       nodeId: config.nodeId,
@@ -64,6 +65,7 @@ export async function startCaptureProxy(config: ProxyConfig, log: Logger): Promi
     stats,
     log,
     flushIntervalMs: config.flushIntervalMs,
+    destinationPool: config.destinationPool,
   });
   let port: number;
   try {

@@ -5,6 +5,9 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { envVarName, parseSwitch } from '../core/cli/options';
 import { ConfigError } from '../core/errors';
 import { KafkaAuth, parseBrokers } from '../core/kafka-client';
+import { KafkaPropertySettings, readKafkaProperties } from '../core/kafka-properties';
+import { rewriteReferenceFlags } from '../core/cli/reference-flags';
+import { referenceProxyFlags } from './reference-flags';
 import { CaptureRules } from './capture-rules';
 import type { UnackedPolicy } from './proxy-connection';
 
@@ -13,7 +16,10 @@ export interface ProxyConfig {
   insecureDestination: boolean;
   listenHost: string;
   listenPort: number;
-  tls?: { certFile: string; keyFile: string; clientCaFile?: string };
+  /** requireClientCert: a client without a certificate is refused (one with a bad certificate always is). */
+  tls?: { certFile: string; keyFile: string; clientCaFile?: string; requireClientCert?: boolean };
+  /** Warm connections to the destination (the reference's --destinationConnectionPoolSize). */
+  destinationPool: { size: number; maxIdleMs: number };
   capture: { kind: 'kafka'; brokers: string[]; topic: string; clientId: string; auth: KafkaAuth; tls?: boolean; requestTimeoutMs?: number } | { kind: 'file'; directory: string; maxFileBytes: number } | { kind: 'none' };
   nodeId: string;
   maxTrafficBufferSize: number;
@@ -56,24 +62,24 @@ function int(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
   };
 }
 
+/** ISO-8601 durations as the reference's Duration.parse takes them (PT30S, PT1M30S, P1D). */
+export function isoDurationMs(name: string) {
+  return (value: string) => {
+    const m = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/i.exec(value.trim());
+    if (!m || value.trim().toUpperCase() === 'P' || /T$/i.test(value.trim())) throw new InvalidArgumentError(`${name} must be an ISO-8601 duration such as PT30S (got "${value}")`);
+    const [, d = '0', h = '0', min = '0', sec = '0'] = m;
+    const ms = ((Number(d) * 24 + Number(h)) * 60 + Number(min)) * 60_000 + Math.round(Number(sec) * 1000);
+    if (ms <= 0) throw new InvalidArgumentError(`${name} must be longer than 0 (got "${value}")`);
+    return ms;
+  };
+}
+
 function pairs(flag: string, values: string[] | undefined): Array<[string, string]> {
   if (!values || values.length === 0) return [];
   if (values.length % 2 !== 0) throw new ConfigError(`${flag} takes a NAME and a VALUE each time (got ${values.length} word(s): ${values.join(' ')})`);
   const out: Array<[string, string]> = [];
   for (let i = 0; i < values.length; i += 2) out.push([values[i], values[i + 1]]);
   return out;
-}
-
-/** Java-style key=value lines (the reference's producer properties file). */
-export function parseProperties(text: string): Map<string, string> {
-  const props = new Map<string, string>();
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.trim();
-    if (!line || line.startsWith('#') || line.startsWith('!')) continue;
-    const m = /^([^=:\s]+)\s*[=:\s]\s*(.*)$/.exec(line);
-    if (m) props.set(m[1], m[2]);
-  }
-  return props;
 }
 
 export function buildCommand(): Command {
@@ -95,6 +101,11 @@ export function buildCommand(): Command {
   opt('--sslCertChainFile <file>', 'PEM certificate chain: listen with TLS (with --sslKeyFile)');
   opt('--sslKeyFile <file>', 'PEM private key of the TLS listener');
   opt('--sslClientCaFile <file>', 'PEM CA bundle: require and verify client certificates');
+  opt('--sslTrustCertFile <file>', 'PEM CA bundle that client certificates are verified against (the reference\'s name; required with --requireClientAuth)');
+  opt('--requireClientAuth', 'refuse clients without a certificate signed by --sslTrustCertFile (mutual TLS)');
+  opt('--destinationConnectionPoolSize <n>', 'connections to the destination kept open ahead of clients (0: none)', int('--destinationConnectionPoolSize', 0, 1024), 0);
+  opt('--destinationConnectionPoolTimeout <duration>', 'how long a warm connection waits before it is replaced (ISO-8601, e.g. PT30S)', isoDurationMs('--destinationConnectionPoolTimeout'), 30_000);
+  opt('--otelCollectorEndpoint <endpoint>', 'accepted for the reference\'s command lines and ignored: metrics are served by --metricsPort (Prometheus) or as EMF logs');
   opt('--kafkaConnection <brokers>', 'Kafka bootstrap servers, host:port[,host:port]');
   opt('--kafkaTopic <topic>', 'Kafka topic of the capture', undefined, 'logging-traffic-topic');
   opt('--kafkaClientId <id>', 'Kafka client id', undefined, 'HttpCaptureProxyProducer');
@@ -150,7 +161,7 @@ export function parseProxyArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   for (const k of Object.keys(process.env)) if (k.startsWith('CAPTURE_PROXY_')) delete process.env[k];
   for (const [k, v] of Object.entries(env)) if (k.startsWith('CAPTURE_PROXY_')) process.env[k] = v;
   try {
-    cmd.parse(normalizeDashes(argv, warn), { from: 'user' });
+    cmd.parse(rewriteReferenceFlags(normalizeDashes(argv, warn), cmd, referenceProxyFlags), { from: 'user' });
   } catch (err) {
     if (err instanceof CommanderError && err.exitCode !== 0) throw new ConfigError(err.message.replace(/^error: /, ''));
     throw err;
@@ -178,7 +189,11 @@ export function parseProxyArgs(argv: string[], env: NodeJS.ProcessEnv = process.
 
   if (Boolean(o.sslCertChainFile) !== Boolean(o.sslKeyFile)) throw new ConfigError('--sslCertChainFile and --sslKeyFile go together: give both for a TLS listener, or neither');
   if (o.sslClientCaFile && !o.sslCertChainFile) throw new ConfigError('--sslClientCaFile needs a TLS listener: add --sslCertChainFile and --sslKeyFile');
-  for (const f of [o.sslCertChainFile, o.sslKeyFile, o.sslClientCaFile, o.kafkaConfigFile]) {
+  if (o.sslTrustCertFile && !o.sslCertChainFile) throw new ConfigError('--sslTrustCertFile needs a TLS listener: add --sslCertChainFile and --sslKeyFile');
+  if (o.sslTrustCertFile && o.sslClientCaFile) throw new ConfigError('--sslTrustCertFile and --sslClientCaFile both name the client CA: give one');
+  if (o.requireClientAuth && !o.sslTrustCertFile && !o.sslClientCaFile) throw new ConfigError('--requireClientAuth needs the CA that client certificates are checked against: add --sslTrustCertFile <ca.pem>');
+  if (o.otelCollectorEndpoint) warn(`warning: --otelCollectorEndpoint ${o.otelCollectorEndpoint} is ignored: this proxy serves metrics with --metricsPort (Prometheus) or as EMF log lines (METRICS_FORMAT=emf)`);
+  for (const f of [o.sslCertChainFile, o.sslKeyFile, o.sslClientCaFile, o.sslTrustCertFile, o.kafkaConfigFile]) {
     if (f) {
       try {
         readFileSync(f);
@@ -195,17 +210,12 @@ export function parseProxyArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   let capture: ProxyConfig['capture'];
   if (o.kafkaConnection) {
     const brokers = parseBrokers(o.kafkaConnection);
-    const props = o.kafkaConfigFile ? parseProperties(readFileSync(o.kafkaConfigFile, 'utf8')) : new Map<string, string>();
-    let authType: string = o.kafkaAuthType ?? 'none';
+    const props: KafkaPropertySettings = o.kafkaConfigFile ? readKafkaProperties(o.kafkaConfigFile, '--kafkaConfigFile') : { ignored: [] };
+    if (props.ignored.length) warn(`warning: --kafkaConfigFile: ${props.ignored.join(', ')} tune the reference's Java Kafka client and are ignored here`);
+    let authType: string = o.kafkaAuthType ?? props.authType ?? 'none';
     if (o.enableMSKAuth) {
       if (o.kafkaAuthType && o.kafkaAuthType !== 'msk-iam') throw new ConfigError(`--enableMSKAuth contradicts --kafkaAuthType ${o.kafkaAuthType}: keep one`);
       authType = 'msk-iam';
-    }
-    const mechanism = props.get('sasl.mechanism')?.toUpperCase();
-    if (!o.kafkaAuthType && !o.enableMSKAuth) {
-      if (mechanism === 'SCRAM-SHA-512') authType = 'scram-sha-512';
-      else if (mechanism === 'AWS_MSK_IAM' || mechanism === 'OAUTHBEARER') authType = 'msk-iam';
-      else if (props.get('security.protocol')?.toUpperCase() === 'SSL') authType = 'ssl';
     }
     let auth: KafkaAuth;
     if (authType === 'msk-iam') {
@@ -213,9 +223,8 @@ export function parseProxyArgs(argv: string[], env: NodeJS.ProcessEnv = process.
       if (!region) throw new ConfigError('MSK IAM auth needs the AWS region: set AWS_REGION (e.g. AWS_REGION=us-east-1)');
       auth = { type: 'msk-iam', region };
     } else if (authType === 'scram-sha-512') {
-      const jaas = props.get('sasl.jaas.config') ?? '';
-      const username = o.kafkaScramUsername ?? /username="([^"]*)"/.exec(jaas)?.[1];
-      const password = o.kafkaScramPassword ?? /password="([^"]*)"/.exec(jaas)?.[1];
+      const username = o.kafkaScramUsername ?? props.username;
+      const password = o.kafkaScramPassword ?? props.password;
       if (!username || !password) throw new ConfigError(`scram-sha-512 needs a user and a password: --kafkaScramUsername and ${envName('kafkaScramPassword')} (or sasl.jaas.config in --kafkaConfigFile)`);
       auth = { type: 'scram-sha-512', username, password };
     } else if (authType === 'ssl') {
@@ -223,17 +232,16 @@ export function parseProxyArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     } else {
       auth = { type: 'none' };
     }
-    const protocol = props.get('security.protocol')?.toUpperCase();
-    const tls = protocol === 'SASL_PLAINTEXT' || protocol === 'PLAINTEXT' ? false : protocol === 'SSL' || protocol === 'SASL_SSL' ? true : undefined;
-    const requestTimeout = props.get('request.timeout.ms');
+    const tls = props.tls;
+    const requestTimeout = props.requestTimeoutMs;
     capture = {
       kind: 'kafka',
       brokers,
       topic: o.kafkaTopic,
-      clientId: props.get('client.id') ?? o.kafkaClientId,
+      clientId: props.clientId ?? o.kafkaClientId,
       auth,
       tls,
-      requestTimeoutMs: requestTimeout ? Number(requestTimeout) : undefined,
+      requestTimeoutMs: requestTimeout,
     };
   } else if (o.traceDirectory) {
     capture = { kind: 'file', directory: o.traceDirectory, maxFileBytes: o.traceFileMaxBytes };
@@ -256,7 +264,10 @@ export function parseProxyArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     insecureDestination: Boolean(o.insecureDestination),
     listenHost: o.listenHost,
     listenPort: o.listenPort,
-    tls: o.sslCertChainFile ? { certFile: o.sslCertChainFile, keyFile: o.sslKeyFile, clientCaFile: o.sslClientCaFile } : undefined,
+    tls: o.sslCertChainFile
+      ? { certFile: o.sslCertChainFile, keyFile: o.sslKeyFile, clientCaFile: o.sslClientCaFile ?? o.sslTrustCertFile, requireClientCert: Boolean(o.sslClientCaFile || o.requireClientAuth) }
+      : undefined,
+    destinationPool: { size: o.destinationConnectionPoolSize, maxIdleMs: o.destinationConnectionPoolTimeout },
     capture,
     nodeId: o.nodeId,
     maxTrafficBufferSize: o.maxTrafficBufferSize,

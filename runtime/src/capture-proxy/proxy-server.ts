@@ -5,6 +5,7 @@ import type { Logger } from '../core/logging';
 import type { CaptureOffloader } from './offloader';
 import { ConnectionSettings, ProxyConnection } from './proxy-connection';
 import type { ProxyStats } from './proxy-stats';
+import { UpstreamPool } from './upstream-pool';
 
 export interface ProxyServerOptions {
   /** Where the source listens: http(s)://host:port. */
@@ -13,14 +14,16 @@ export interface ProxyServerOptions {
   insecureDestination: boolean;
   listenHost: string;
   listenPort: number;
-  /** A TLS listener when set (PEM contents). */
-  tls?: { cert: Buffer; key: Buffer; clientCa?: Buffer };
+  /** A TLS listener when set (PEM contents); with clientCa, client certificates are verified, and required with requireClientCert. */
+  tls?: { cert: Buffer; key: Buffer; clientCa?: Buffer; requireClientCert?: boolean };
   settings: ConnectionSettings;
   offloader: CaptureOffloader;
   stats: ProxyStats;
   log: Logger;
   /** Emit capture of quiet connections at least this often. */
   flushIntervalMs: number;
+  /** Warm connections to the destination. @default none */
+  destinationPool?: { size: number; maxIdleMs: number };
 }
 
 /** The listener: one ProxyConnection per accepted client, a flush timer, and a graceful stop. */
@@ -30,6 +33,7 @@ export class ProxyServer {
   private readonly idPrefix = randomBytes(6).toString('hex');
   private counter = 0;
   private flushTimer: NodeJS.Timeout | undefined;
+  private readonly pool?: UpstreamPool;
 
   constructor(private readonly opts: ProxyServerOptions) {
     const onConnection = (socket: net.Socket) => this.accept(socket);
@@ -40,15 +44,24 @@ export class ProxyServer {
           key: opts.tls.key,
           ca: opts.tls.clientCa,
           requestCert: Boolean(opts.tls.clientCa),
-          rejectUnauthorized: Boolean(opts.tls.clientCa),
+          rejectUnauthorized: Boolean(opts.tls.clientCa && opts.tls.requireClientCert),
         },
-        onConnection,
+        (socket: tls.TLSSocket) => {
+          // Optional client certificates: none is fine, a bad one is not.
+          if (opts.tls?.clientCa && !socket.authorized && Object.keys(socket.getPeerCertificate() ?? {}).length > 0) {
+            opts.log.debug({ err: String(socket.authorizationError) }, 'refused a client certificate');
+            socket.destroy();
+            return;
+          }
+          onConnection(socket);
+        },
       );
       this.server.on('tlsClientError', (err) => opts.log.debug({ err: err.message }, 'TLS handshake with a client failed'));
     } else {
       this.server = net.createServer({ noDelay: true }, onConnection);
     }
     this.server.on('error', (err) => opts.log.error({ err }, 'listener error'));
+    if (opts.destinationPool?.size) this.pool = new UpstreamPool(opts.destinationPool.size, opts.destinationPool.maxIdleMs, () => this.openUpstream());
   }
 
   async listen(): Promise<number> {
@@ -63,6 +76,7 @@ export class ProxyServer {
       for (const c of this.connections) c.flushCapture();
     }, this.opts.flushIntervalMs);
     this.flushTimer.unref();
+    this.pool?.fill();
     return (this.server.address() as net.AddressInfo).port;
   }
 
@@ -76,6 +90,7 @@ export class ProxyServer {
    */
   async stop(graceMs: number): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.pool?.stop();
     for (const c of this.connections) c.shutdown();
     const deadline = Date.now() + graceMs;
     while (this.connections.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
@@ -100,6 +115,10 @@ export class ProxyServer {
   }
 
   private connectUpstream(): net.Socket {
+    return this.pool?.take() ?? this.openUpstream();
+  }
+
+  private openUpstream(): net.Socket {
     const d = this.opts.destination;
     const https = d.protocol === 'https:';
     const port = Number(d.port) || (https ? 443 : 80);
