@@ -198,13 +198,16 @@ async function dumpTopic(config: DumpConfig, k: KafkaInput, dumper: CaptureDumpe
   await admin.connect();
   const ranges = new Map<number, { from: number; to: number }>();
   try {
+    if (!(await admin.listTopics()).includes(k.topic)) throw new ConfigError(`topic ${k.topic} does not exist on ${k.brokers}: check --kafka-traffic-topic`);
     const offsets = await admin.fetchTopicOffsets(k.topic);
     const byTime = config.startTimeMs !== undefined ? await admin.fetchTopicOffsetsByTimestamp(k.topic, config.startTimeMs) : [];
     for (const p of offsets) {
       const low = Number(p.low);
       const high = Number(p.high);
       const timed = byTime.find((t) => t.partition === p.partition);
-      const from = Math.max(low, config.startOffset ?? low, timed ? Number(timed.offset) : low);
+      // No record at or after --start-time: Kafka answers -1.
+      const fromTime = timed === undefined ? low : Number(timed.offset) < 0 ? high : Number(timed.offset);
+      const from = Math.max(low, config.startOffset ?? low, fromTime);
       const to = Math.min(high - 1, config.endOffset ?? Infinity);
       if (from <= to) ranges.set(p.partition, { from, to });
     }
