@@ -78,4 +78,51 @@ describe('capture and replay through Kafka with SCRAM-SHA-512', () => {
     }
     expect(proxy.output() + replayer.output()).not.toContain(LOCAL_SCRAM_USER.password);
   });
+
+  it('takes the reference\'s flag names: proxy --kafkaBrokers/--kafkaUserName/--kafkaPassword/--kafkaPropertyFile, replayer --kafka-traffic-property-file/--kafka-traffic-user-name', async () => {
+    if (!env.kafkaScramBrokers) throw new Error('MIGRATION_KAFKA_SCRAM_BROKERS is not set');
+    const topic = uniqueName('scram-ref-traffic');
+    const index = uniqueName('scram-ref-idx');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'scram-ref-'));
+    const proxyProps = path.join(dir, 'proxy.properties');
+    writeFileSync(proxyProps, 'security.protocol=SASL_PLAINTEXT\nsasl.mechanism=SCRAM-SHA-512\n');
+    const replayerProps = path.join(dir, 'replayer.properties');
+    writeFileSync(
+      replayerProps,
+      `security.protocol=SASL_PLAINTEXT\nsasl.mechanism=SCRAM-SHA-512\nsasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="nobody" password="${LOCAL_SCRAM_USER.password}";\n`,
+    );
+    const proxyPort = await freePort();
+    const proxy = start('capture-proxy/cli.js', [
+      '--destinationUri', env.sourceUrl, '--listenPort', String(proxyPort), '--listenHost', '127.0.0.1', '--kafkaTopic', topic,
+      '--kafkaBrokers', env.kafkaScramBrokers, '--kafkaUserName', LOCAL_SCRAM_USER.username, '--kafkaPassword', LOCAL_SCRAM_USER.password, '--kafkaPropertyFile', proxyProps,
+    ]);
+    children.push(proxy.child);
+    const client = new ClusterClient({ endpoint: `http://127.0.0.1:${proxyPort}`, maxRetries: 0 });
+    await until(async () => (await client.request({ method: 'GET', path: '/' })).statusCode === 200, 'the capture proxy');
+    for (let i = 0; i < 3; i++) await client.json('PUT', `/${index}/_doc/${i}`, { n: i });
+    await client.close();
+    proxy.child.kill('SIGTERM');
+    expect(await proxy.exited).toBe(0);
+
+    // The user name from the flag wins over the properties file's (which is wrong on purpose).
+    const replayer = start('replayer/cli.js', [
+      env.targetUrl, '--kafkaBrokers', env.kafkaScramBrokers, '--kafkaTopic', topic, '--kafkaGroupId', uniqueName('scram-ref-group'),
+      '--kafka-traffic-property-file', replayerProps, '--kafka-traffic-user-name', LOCAL_SCRAM_USER.username, '--speedupFactor', '20', '--tuple-dir', path.join(dir, 'tuples'),
+    ]);
+    children.push(replayer.child);
+    const target = new ClusterClient({ endpoint: env.targetUrl });
+    try {
+      await until(async () => {
+        await target.request({ method: 'POST', path: `/${index}/_refresh` });
+        const res = await target.request({ method: 'GET', path: `/${index}/_count` });
+        return res.statusCode === 200 && JSON.parse(res.body.toString()).count === 3;
+      }, 'the 3 documents on the target', 120_000);
+    } finally {
+      replayer.child.kill('SIGTERM');
+      await replayer.exited;
+      await target.request({ method: 'DELETE', path: `/${index}` });
+      await target.close();
+      await new ClusterClient({ endpoint: env.sourceUrl }).request({ method: 'DELETE', path: `/${index}` });
+    }
+  });
 });
