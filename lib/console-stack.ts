@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Stack } from 'aws-cdk-lib';
+import { Annotations, Stack } from 'aws-cdk-lib';
 import { Secret as EcsSecret } from 'aws-cdk-lib/aws-ecs';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { IBucket } from 'aws-cdk-lib/aws-s3';
@@ -11,7 +11,7 @@ import { ClusterConfig } from './config';
 import { MigrationService } from './migration-service';
 import { consoleApiTokenSecretName, ecsClusterName, PARAM_SERVICES_YAML, parameterName, serviceName } from './naming';
 import { metricsEnvironment, ServiceStackProps } from './service-stack-props';
-import { servicesYaml } from './services-yaml';
+import { referenceConsoleGap, servicesYaml } from './services-yaml';
 
 export interface ConsoleStackProps extends ServiceStackProps {
   artifactsBucket: IBucket;
@@ -39,6 +39,8 @@ export class ConsoleStack extends Stack {
     const { config } = props;
     const brokers = StringParameter.valueForStringParameter(this, props.kafkaBrokersParameterName);
     const yamlText = servicesYaml(config, brokers);
+    const gap = referenceConsoleGap(config);
+    if (gap) Annotations.of(this).addWarningV2('migration:servicesYamlReferenceConsole', gap);
     this.servicesYamlParameter = new StringParameter(this, 'ServicesYaml', {
       parameterName: parameterName(config.stage, config.deployId, PARAM_SERVICES_YAML),
       description: 'services.yaml of the migration console',

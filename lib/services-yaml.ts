@@ -9,13 +9,24 @@ function clusterSection(c: ClusterConfig): Record<string, unknown> {
   if (a.type === 'none') out.no_auth = {};
   else if (a.type === 'sigv4') out.sigv4 = { region: a.region, service: a.serviceSigningName };
   else if ('userSecretArn' in a) out.basic_auth = { user_secret_arn: a.userSecretArn };
+  // The one form the reference console has no key for (see REFERENCE_GAP).
   else out.basic_auth = { username: a.username, password_secret_arn: a.passwordSecretArn };
   return out;
 }
 
+/** Why a deployment's services.yaml is not one the reference console can load, if it is not. */
+export function referenceConsoleGap(config: MigrationConfig): string | undefined {
+  const named = [config.sourceCluster.auth, config.targetCluster.auth].some((a) => a.type === 'basic' && 'passwordSecretArn' in a);
+  return named
+    ? 'basic auth with username + passwordSecretArn is written as basic_auth.password_secret_arn, which the reference console does not read: use auth.userSecretArn (a secret with username and password) for a services.yaml both consoles load'
+    : undefined;
+}
+
 /**
- * The console's services.yaml (DESIGN.md "services.yaml") for this deployment. `kafkaBrokers`
- * may be a CDK token: it stays a single plain scalar (no line folding), resolved at deploy.
+ * The console's services.yaml (DESIGN.md "services.yaml") for this deployment, in the layout the
+ * reference console also loads (its backfill is a reindex_from_snapshot section, its CloudWatch
+ * source takes only aws_region). `kafkaBrokers` may be a CDK token: it stays a single plain
+ * scalar (no line folding), resolved at deploy.
  */
 export function servicesYaml(config: MigrationConfig, kafkaBrokers: string): string {
   const cluster = ecsClusterName(config.stage);
@@ -24,12 +35,12 @@ export function servicesYaml(config: MigrationConfig, kafkaBrokers: string): str
     target_cluster: clusterSection(config.targetCluster),
   };
   if (config.backfill.enabled) {
-    doc.backfill = { scale: config.backfill.maxWorkers, ecs: { cluster_name: cluster, service_name: serviceName(config.stage, 'backfill'), aws_region: config.region } };
+    doc.backfill = { reindex_from_snapshot: { scale: config.backfill.maxWorkers, ecs: { cluster_name: cluster, service_name: serviceName(config.stage, 'backfill'), aws_region: config.region } } };
   }
   if (config.replayer.enabled) {
     doc.replay = { scale: 1, ecs: { cluster_name: cluster, service_name: serviceName(config.stage, 'traffic-replayer'), aws_region: config.region } };
   }
-  doc.kafka = { broker_endpoints: kafkaBrokers, msk: {} };
-  doc.metrics_source = { cloudwatch: { aws_region: config.region, qualifier: config.stage } };
+  doc.kafka = { broker_endpoints: kafkaBrokers, msk: null };
+  doc.metrics_source = { cloudwatch: { aws_region: config.region } };
   return stringify(doc, { lineWidth: 0 });
 }

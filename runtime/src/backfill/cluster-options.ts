@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { cliOption } from '../core/cli/options';
 import { ClusterAuth, ClusterClient } from '../core/cluster-client';
 import { ConfigError, UserError } from '../core/errors';
-import { ClusterYaml, loadServicesYaml, ServicesYaml } from '../core/services-yaml';
+import { clusterAuth, ClusterYaml, loadServicesYaml, ServicesYaml } from '../core/services-yaml';
 
 type Side = 'source' | 'target';
 
@@ -47,13 +47,12 @@ export function clusterSettings(opts: Record<string, any>, side: Side, yaml?: Se
     auth = { type: 'basic', username, password };
   } else if (region) {
     auth = { type: 'sigv4', region, service: opts[camel(side, 'AwsServiceSigningName')] ?? 'es' };
-  } else if (fromYaml?.basic_auth) {
-    if (!fromYaml.basic_auth.username || !fromYaml.basic_auth.password) {
-      throw new ConfigError(`${side}_cluster.basic_auth.user_secret_arn is not read by this CLI: pass --${side}-username and --${side}-password`);
-    }
-    auth = { type: 'basic', username: fromYaml.basic_auth.username, password: fromYaml.basic_auth.password };
-  } else if (fromYaml?.sigv4) {
-    auth = { type: 'sigv4', region: fromYaml.sigv4.region, service: fromYaml.sigv4.service };
+  } else if (fromYaml) {
+    const a = clusterAuth(fromYaml);
+    if (a.type === 'basic') {
+      if (!a.username || !a.password) throw new ConfigError(`${side}_cluster.basic_auth with a secret ARN is not read by this CLI: pass --${side}-username and --${side}-password`);
+      auth = { type: 'basic', username: a.username, password: a.password };
+    } else auth = a;
   }
   return { endpoint, auth, allowInsecure: Boolean(opts[camel(side, 'Insecure')] ?? fromYaml?.allow_insecure), version: fromYaml?.version };
 }

@@ -86,7 +86,7 @@ function draw(id, names, data) {
 
 async function clusters() {
   let checks = [];
-  try { checks = await get('/api/clusters/connection-check'); } catch (e) { $('card-source').innerHTML = '<b>Clusters</b><div>' + failed(e) + '</div>'; return; }
+  try { checks = (await get('/api/clusters/connection-check')).clusters; } catch (e) { $('card-source').innerHTML = '<b>Clusters</b><div>' + failed(e) + '</div>'; return; }
   let idx = {};
   try { idx = await get('/api/clusters/cat-indices'); } catch (e) { $('indices').innerHTML = row([td(failed(e))]); }
   for (const side of ['source', 'target']) {

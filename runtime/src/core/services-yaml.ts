@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from './errors';
+import { fromReferenceLayout, IgnoredKey } from './services-yaml-compat';
 import { parseVersion } from './version';
 
 /*
@@ -30,8 +31,9 @@ const basicAuth = z
     if (forms !== 1 || (v.user_secret_arn ? v.username !== undefined : v.username === undefined)) ctx.addIssue({ code: 'custom', message });
   });
 
+// The region may be left out (the reference's `sigv4:`): it is read from the endpoint or AWS_REGION.
 const sigv4 = z.strictObject({
-  region: nonEmpty,
+  region: nonEmpty.optional(),
   service: z.enum(['es', 'aoss'], { message: 'expected es or aoss' }).default('es'),
 });
 
@@ -52,6 +54,10 @@ function cluster(withProxy: boolean) {
       no_auth: empty.optional(),
       basic_auth: basicAuth.optional(),
       sigv4: sigv4.optional(),
+      /** SigV4 signs for this endpoint's host while requests go to `endpoint` (e.g. the capture proxy). */
+      sigv4_signing_endpoint: url.optional(),
+      /** Set when the reference's file names auth we cannot use (a Kubernetes secret): the reason, given when the cluster is used. */
+      unusable_auth: nonEmpty.optional(),
       ...(withProxy ? { proxy: z.strictObject({ endpoint: url }).optional() } : {}),
     })
     .superRefine((v, ctx) => exactlyOne(v, ['no_auth', 'basic_auth', 'sigv4'], ctx, false), ALWAYS);
@@ -101,19 +107,31 @@ function exactlyOne(v: Record<string, unknown> | undefined, keys: string[], ctx:
 
 export type ServicesYaml = z.output<typeof servicesSchema>;
 export type ClusterYaml = NonNullable<ServicesYaml['source_cluster']>;
+export type { IgnoredKey } from './services-yaml-compat';
 
 export type AuthConfig =
   | { type: 'none' }
   | { type: 'basic'; username?: string; password?: string; passwordSecretArn?: string; userSecretArn?: string }
-  | { type: 'sigv4'; region: string; service: 'es' | 'aoss' };
+  | { type: 'sigv4'; region: string; service: 'es' | 'aoss'; signingHost?: string };
+
+/** The region of an Amazon OpenSearch Service or Serverless endpoint, from its host name. */
+function regionOfEndpoint(endpoint: string): string | undefined {
+  return /\.([a-z]{2}(?:-[a-z]+)+-\d)\.(?:es|aoss)\.amazonaws\.com/.exec(endpoint)?.[1];
+}
 
 /** The auth one cluster section names, in the form the cluster client takes. */
-export function clusterAuth(c: Pick<ClusterYaml, 'no_auth' | 'basic_auth' | 'sigv4'>): AuthConfig {
+export function clusterAuth(c: Pick<ClusterYaml, 'endpoint' | 'no_auth' | 'basic_auth' | 'sigv4' | 'sigv4_signing_endpoint' | 'unusable_auth'>): AuthConfig {
+  if (c.unusable_auth) throw new ConfigError(c.unusable_auth);
   if (c.basic_auth) {
     const b = c.basic_auth;
     return { type: 'basic', username: b.username, password: b.password, passwordSecretArn: b.password_secret_arn, userSecretArn: b.user_secret_arn };
   }
-  if (c.sigv4) return { type: 'sigv4', region: c.sigv4.region, service: c.sigv4.service };
+  if (c.sigv4) {
+    const signing = c.sigv4_signing_endpoint ?? c.endpoint;
+    const region = c.sigv4.region ?? regionOfEndpoint(signing) ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+    if (!region) throw new ConfigError(`sigv4 of ${c.endpoint}: give sigv4.region (or set AWS_REGION): the endpoint does not name one`);
+    return { type: 'sigv4', region, service: c.sigv4.service, ...(c.sigv4_signing_endpoint ? { signingHost: new URL(c.sigv4_signing_endpoint).host } : {}) };
+  }
   return { type: 'none' };
 }
 
@@ -129,8 +147,12 @@ function valueAt(root: unknown, path: PropertyKey[]): unknown {
   return v;
 }
 
-/** Parses and validates; throws one ConfigError listing every problem as `key.path: expected ... (got ...)`. */
-export function parseServicesYaml(text: string, source = 'services.yaml'): ServicesYaml {
+/**
+ * Parses and validates; throws one ConfigError listing every problem as `key.path: expected ...
+ * (got ...)`. The reference console's layout is read too; its keys that do nothing here are
+ * warned about once (opts.warn, stderr by default) and listed by ignoredKeysOf.
+ */
+export function parseServicesYaml(text: string, source = 'services.yaml', opts: { warn?: (line: string) => void } = {}): ServicesYaml {
   let raw: unknown;
   try {
     raw = parseYaml(text) ?? {};
@@ -138,20 +160,39 @@ export function parseServicesYaml(text: string, source = 'services.yaml'): Servi
     throw new ConfigError(`${source} is not valid YAML: ${(err as Error).message}`);
   }
   if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`${source}: expected a mapping of sections at the top level (got ${describeValue(raw)})`);
-  const result = servicesSchema.safeParse(raw);
-  if (result.success) return result.data;
-  const lines = result.error.issues.map((issue) => {
+  const compat = fromReferenceLayout(raw as Record<string, unknown>);
+  const result = servicesSchema.safeParse(compat.doc);
+  if (result.success && compat.errors.length === 0) {
+    ignoredKeys.set(result.data, compat.ignored);
+    for (const i of compat.ignored) {
+      const line = `warning: ${source}: ${i.key} is ignored: ${i.reason}`;
+      if (!warned.has(line)) {
+        warned.add(line);
+        (opts.warn ?? ((l: string) => process.stderr.write(`${l}\n`)))(line);
+      }
+    }
+    return result.data;
+  }
+  const lines = [...compat.errors, ...(result.success ? [] : result.error.issues.map((issue) => {
     if (issue.code === 'unrecognized_keys') {
       const where = issue.path.join('.');
       return issue.keys.map((k) => `${where ? `${where}.` : ''}${k}: unknown key (check its spelling and the section it is in)`).join('\n');
     }
     const key = issue.path.join('.') || '(top level)';
     const message = issue.message.replace(/^Invalid input: /, '');
-    const got = valueAt(raw, issue.path);
+    const got = valueAt(compat.doc, issue.path);
     if (got === undefined && issue.code === 'invalid_type') return `${key}: required (expected ${issue.expected})`;
     return `${key}: ${message}${issue.code === 'custom' && typeof got === 'object' ? '' : ` (got ${describeValue(got)})`}`;
-  });
+  }))];
   throw new ConfigError(`${source} has ${lines.length} problem${lines.length > 1 ? 's' : ''}:\n  ${lines.join('\n  ')}`);
+}
+
+const ignoredKeys = new WeakMap<ServicesYaml, IgnoredKey[]>();
+const warned = new Set<string>();
+
+/** The reference's keys that the file had and that do nothing here, each with the reason. */
+export function ignoredKeysOf(config: ServicesYaml): IgnoredKey[] {
+  return ignoredKeys.get(config) ?? [];
 }
 
 export function loadServicesYaml(file: string): ServicesYaml {

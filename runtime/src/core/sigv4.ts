@@ -11,6 +11,11 @@ export interface SigV4Options {
   credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
   /** Adds x-amz-content-sha256, which OpenSearch Serverless requires; on by default. */
   signPayloadHeader?: boolean;
+  /**
+   * Sign for this host (and send it as Host) rather than the URL's: requests that go through a
+   * proxy to a domain are signed for the domain (services.yaml sigv4_signing_endpoint).
+   */
+  signingHost?: string;
 }
 
 export interface SignableRequest {
@@ -43,13 +48,14 @@ export function createSigner(opts: SigV4Options) {
       // Hop-by-hop or proxy-rewritten headers would break the signature on the way.
       if (!/^(connection|transfer-encoding|content-length|expect)$/i.test(k)) headers[k.toLowerCase()] = v;
     }
-    headers.host = req.url.host;
+    const host = opts.signingHost ? new URL(`${req.url.protocol}//${opts.signingHost}`) : req.url;
+    headers.host = host.host;
     const signed = await signer.sign(
       {
         method: req.method,
         protocol: req.url.protocol,
-        hostname: req.url.hostname,
-        port: req.url.port ? Number(req.url.port) : undefined,
+        hostname: host.hostname,
+        port: host.port ? Number(host.port) : undefined,
         // As sent; the signer escapes it once more, as SigV4 wants for every service but S3.
         path: req.url.pathname,
         query,

@@ -183,7 +183,7 @@ describe('console API', () => {
       const away = await fetch(`${base}/api/clusters/cat-indices`);
       expect(away.status).toBe(502);
       expect(((await away.json()) as any).error).toBe('CLUSTER_UNREACHABLE');
-      const checks = (await (await fetch(`${base}/api/clusters/connection-check`)).json()) as any[];
+      const checks = ((await (await fetch(`${base}/api/clusters/connection-check`)).json()) as any).clusters as any[];
       expect(checks.map((c) => c.ok)).toEqual([true, false]);
     } finally {
       await app.close();

@@ -29,11 +29,11 @@ describe('migration console against AWS APIs (moto)', () => {
     await new SSMClient(aws).send(new PutParameterCommand({ Name: parameter, Value: withSecret, Type: 'String' }));
     const r = await cli(['--ssm-parameter', parameter, '--json', 'clusters', 'connection-check']);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)[0]).toMatchObject({ cluster: 'source', ok: true });
+    expect(JSON.parse(r.stdout).clusters[0]).toMatchObject({ cluster: 'source', ok: true });
     expect(r.stdout + r.stderr).not.toContain('admin-secret');
 
     const missing = await cli(['--json', 'clusters', 'connection-check'], withSecret.replace(secret.ARN!, `${secret.ARN}-nope`));
-    expect(JSON.parse(missing.stdout)[0].error).toMatch(/cannot read secret .*ResourceNotFoundException/);
+    expect(JSON.parse(missing.stdout).clusters[0].error).toMatch(/cannot read secret .*ResourceNotFoundException/);
   });
 
   it('starts, scales, pauses, describes and stops the backfill service on ECS', async () => {

@@ -81,7 +81,7 @@ describe('status page in Chromium', () => {
       await page.waitForFunction((v) => document.querySelector('#source-docs')?.getAttribute('data-value') === String(v), sum(indices.source), { timeout: 30_000 });
       expect(await page.locator('#target-docs').getAttribute('data-value')).toBe(String(sum((await api('/api/clusters/cat-indices')).target)));
       expect(await page.locator(`#indices tr[data-index="${index}"]`).innerText()).toMatch(/400\s+0\s/);
-      const checks = await api('/api/clusters/connection-check');
+      const checks = (await api('/api/clusters/connection-check')).clusters;
       expect(await page.locator('#card-source').innerText()).toContain(checks[0].version);
       expect(await page.locator('#card-target').innerText()).toContain(checks[1].version);
 

@@ -34,6 +34,15 @@ describe('SigV4 signing', () => {
     );
   });
 
+  it('signs for the signing host, and sends it as Host, when requests go through a proxy (sigv4_signing_endpoint)', async () => {
+    const direct = createSigner({ region: 'us-east-1', service: 'service', credentials: suiteCredentials, signPayloadHeader: false });
+    const viaProxy = createSigner({ region: 'us-east-1', service: 'service', credentials: suiteCredentials, signPayloadHeader: false, signingHost: 'example.amazonaws.com' });
+    const expected = await direct({ method: 'GET', url: new URL('https://example.amazonaws.com/'), headers: {} }, suiteDate);
+    const headers = await viaProxy({ method: 'GET', url: new URL('https://capture-proxy:9201/'), headers: {} }, suiteDate);
+    expect(headers.host).toBe('example.amazonaws.com');
+    expect(headers.authorization).toBe(expected.authorization);
+  });
+
   it('does not sign hop-by-hop headers that proxies rewrite', async () => {
     const sign = createSigner({ region: 'us-east-1', service: 'es', credentials: suiteCredentials });
     const headers = await sign({ method: 'PUT', url: new URL('https://search.example.com/idx/_doc/1'), headers: { 'Content-Length': '2', Connection: 'keep-alive' }, body: '{}' }, suiteDate);

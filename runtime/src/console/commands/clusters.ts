@@ -3,7 +3,7 @@ import { InvalidArgumentError } from 'commander';
 import { integerArg } from '../../core/cli/options';
 import { ClusterClient, ClusterRequestError } from '../../core/cluster-client';
 import { UserError } from '../../core/errors';
-import type { ClusterYaml, ServicesYaml } from '../../core/services-yaml';
+import { ClusterYaml, IgnoredKey, ignoredKeysOf, ServicesYaml } from '../../core/services-yaml';
 import { table } from '../../core/table';
 import { formatVersion } from '../../core/version';
 import { ClusterSide, clusterClientFor, clusterSection, parseClusterName, withCluster } from '../cluster-access';
@@ -51,20 +51,32 @@ export async function checkConnection(name: ClusterSide, cluster: ClusterYaml): 
   }
 }
 
-export const connectionCheck: Verb<Record<string, never>, ConnectionCheck[]> = {
+export const connectionCheck: Verb<Record<string, never>, { clusters: ConnectionCheck[]; ignoredKeys: IgnoredKey[] }> = {
   path: ['clusters', 'connection-check'],
   description: 'reach each cluster, report its version and health; exit 1 when one is unreachable',
   kind: 'read',
   output: {
-    type: 'array',
-    items: { type: 'object', properties: { cluster: { type: 'string' }, endpoint: { type: 'string' }, ok: { type: 'boolean' }, version: { type: 'string' }, health: { type: 'string' }, error: { type: 'string' } } },
+    type: 'object',
+    properties: {
+      clusters: {
+        type: 'array',
+        items: { type: 'object', properties: { cluster: { type: 'string' }, endpoint: { type: 'string' }, ok: { type: 'boolean' }, version: { type: 'string' }, health: { type: 'string' }, error: { type: 'string' } } },
+      },
+      // The reference's keys that do nothing here are part of the answer: a script sees them too.
+      ignoredKeys: { type: 'array', items: { type: 'object', properties: { key: { type: 'string' }, reason: { type: 'string' } } } },
+    },
   },
   async run(ctx) {
     const config = await ctx.config();
-    return Promise.all(configuredSides(config).map((s) => checkConnection(s, config[`${s}_cluster`]!)));
+    const clusters = await Promise.all(configuredSides(config).map((s) => checkConnection(s, config[`${s}_cluster`]!)));
+    return { clusters, ignoredKeys: ignoredKeysOf(config) };
   },
-  text: (checks) => checks.map((c) => `${c.cluster.padEnd(7)} ${c.endpoint}  ${c.ok ? `${c.version}, health ${c.health ?? 'n/a'}` : `UNREACHABLE: ${c.error}`}`).join('\n'),
-  exitCode: (checks) => (checks.some((c) => !c.ok) ? 1 : 0),
+  text: ({ clusters, ignoredKeys }) =>
+    [
+      ...clusters.map((c) => `${c.cluster.padEnd(7)} ${c.endpoint}  ${c.ok ? `${c.version}, health ${c.health ?? 'n/a'}` : `UNREACHABLE: ${c.error}`}`),
+      ...ignoredKeys.map((i) => `ignored ${i.key}: ${i.reason}`),
+    ].join('\n'),
+  exitCode: ({ clusters }) => (clusters.some((c) => !c.ok) ? 1 : 0),
 };
 
 export interface IndexRow {
