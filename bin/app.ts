@@ -8,7 +8,7 @@ import { ContextError, readMigrationContext } from './context';
 
 const app = new App();
 try {
-  const config = readMigrationContext((key) => app.node.tryGetContext(key));
+  const config = readMigrationContext((key) => app.node.tryGetContext(key), Object.keys(app.node.getAllContext()));
   const stacks = buildMigrationStacks(app, config, path.resolve(__dirname, '..'));
   applyNagSuppressions(stacks);
   Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true }));

@@ -1,4 +1,5 @@
 import { LOG_RETENTION_DAYS_ALLOWED } from '../lib/log-retention';
+import { applyReferenceContext, isCdkOwnKey, REFERENCE_CONTEXT } from './reference-context';
 import {
   BackfillConfig,
   CaptureProxyConfig,
@@ -200,9 +201,48 @@ function readSize(r: Reader, key: string, o: Record<string, unknown>, cpu: numbe
   };
 }
 
+/** Our context keys; any other key must be the CDK's own or the reference's (mapped or refused). */
+export const CONTEXT_KEYS = [
+  'stage', 'deployId', 'env', 'sourceCluster', 'targetCluster', 'vpcId', 'vpcSubnetIds', 'vpcSubnetAZs', 'vpcAZCount', 'vpcAvailabilityZones', 'vpcNatGateways',
+  'vpcCidr', 'kafka', 'console', 'replayer', 'backfill', 'captureProxy', 'logRetentionDays', 'removalPolicies',
+];
+
+/**
+ * The context as read: the reference's named blocks (its cdk.context.json, selected with
+ * -c contextId=<name>) and its keys mapped onto ours; every key that is not ours, the CDK's own
+ * or the reference's is an error naming it (only when the app can list the keys: `allKeys`).
+ */
+function effectiveContext(r: Reader, ctx: ContextReader, allKeys?: string[]): ContextReader {
+  const contextId = ctx('contextId');
+  let block: Record<string, unknown> | undefined;
+  if (contextId !== undefined) {
+    if (typeof contextId !== 'string' || !contextId) r.fail('contextId', 'expected the name of a block of the context, e.g. -c contextId=default');
+    else block = r.object(contextId, ctx(contextId), true) ?? {};
+  }
+  const names = new Set([...CONTEXT_KEYS, ...Object.keys(REFERENCE_CONTEXT), ...(allKeys ?? []), ...Object.keys(block ?? {})]);
+  const raw: Record<string, unknown> = {};
+  for (const k of names) {
+    if (k === 'contextId' || k === contextId || isCdkOwnKey(k)) continue;
+    const v = block && k in block ? block[k] : ctx(k);
+    if (v !== undefined) raw[k] = v;
+  }
+  if (allKeys) {
+    for (const k of [...allKeys, ...Object.keys(block ?? {})]) {
+      if (k === 'contextId' || k === contextId || isCdkOwnKey(k) || CONTEXT_KEYS.includes(k) || k in REFERENCE_CONTEXT) continue;
+      const v = ctx(k) as { stage?: unknown } | undefined;
+      if (v && typeof v === 'object' && 'stage' in v && !block) r.fail(k, `unknown context key: it looks like a block of the reference's cdk.context.json; select it with -c contextId=${k}`);
+      else r.fail(k, `unknown context key (ours: ${CONTEXT_KEYS.join(', ')}; see README "Deploying to AWS")`);
+    }
+  }
+  const { values, problems } = applyReferenceContext(raw);
+  for (const p of problems) r.problems.push(p);
+  return (key) => values[key];
+}
+
 /** Validates the whole context; throws one ContextError listing every problem. */
-export function readMigrationContext(ctx: ContextReader): MigrationConfig {
+export function readMigrationContext(reader: ContextReader, allKeys?: string[]): MigrationConfig {
   const r = new Reader();
+  const ctx = effectiveContext(r, reader, allKeys);
   const stage = r.string('stage', ctx('stage'), { required: true, pattern: /^[A-Za-z][A-Za-z0-9]{0,14}$/, hint: 'letters and digits, starting with a letter, at most 15 characters, e.g. -c stage=dev' }) ?? 'invalid';
   const deployId = r.string('deployId', ctx('deployId'), { pattern: /^[A-Za-z0-9_-]{1,32}$/, hint: 'letters, digits, - or _' }) ?? 'default';
   const env = r.object('env', ctx('env'), true) ?? {};

@@ -22,7 +22,7 @@ export interface Built {
 export function buildApp(overrides: Record<string, unknown> = {}, opts: { nag?: boolean; bundle?: boolean; outdir?: string } = {}): Built {
   const context = { ...exampleContext(), ...overrides, ...(opts.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }) };
   const app = new App({ context, outdir: opts.outdir });
-  const config = readMigrationContext((k) => app.node.tryGetContext(k));
+  const config = readMigrationContext((k) => app.node.tryGetContext(k), Object.keys(app.node.getAllContext()));
   const stacks = buildMigrationStacks(app, config, repoRoot);
   if (opts.nag) {
     applyNagSuppressions(stacks);

@@ -95,7 +95,8 @@ test('passwords reach tasks from Secrets Manager, never as plain environment', (
 });
 
 test('backfill: desired count 0, sized by context, source and target from context', () => {
-  const bf = t(built.stacks.backfill!);
+  const source = { endpoint: 'http://10.212.1.10:9200', version: 'ES_7.10', auth: { type: 'basic', username: 'admin', passwordSecretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:source-admin-password-AbCdEf' } };
+  const bf = t(buildApp({ sourceCluster: source }).stacks.backfill!);
   bf.hasResourceProperties('AWS::ECS::Service', { ServiceName: 'migration-dev-backfill', DesiredCount: 0 });
   bf.hasResourceProperties('AWS::ECS::TaskDefinition', { Cpu: '2048', Memory: '4096', EphemeralStorage: { SizeInGiB: 50 } });
   const [td] = Object.values(bf.findResources('AWS::ECS::TaskDefinition')) as any[];
