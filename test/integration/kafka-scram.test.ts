@@ -27,6 +27,24 @@ async function until(check: () => Promise<boolean>, what: string, timeoutMs = 60
   throw new Error(`timed out waiting for ${what}`);
 }
 
+/** Waits until the target holds `count` documents of the index, then stops the replayer and removes the index on both sides. */
+async function untilReplayed(replayer: ReturnType<typeof start>, index: string, count: number): Promise<void> {
+  const target = new ClusterClient({ endpoint: env.targetUrl });
+  try {
+    await until(async () => {
+      await target.request({ method: 'POST', path: `/${index}/_refresh` });
+      const res = await target.request({ method: 'GET', path: `/${index}/_count` });
+      return res.statusCode === 200 && JSON.parse(res.body.toString()).count === count;
+    }, `the ${count} documents on the target`, 120_000);
+  } finally {
+    replayer.child.kill('SIGTERM');
+    await replayer.exited;
+    await target.request({ method: 'DELETE', path: `/${index}` });
+    await target.close();
+    await new ClusterClient({ endpoint: env.sourceUrl }).request({ method: 'DELETE', path: `/${index}` });
+  }
+}
+
 describe('capture and replay through Kafka with SCRAM-SHA-512', () => {
   const children: ChildProcess[] = [];
   afterAll(() => children.forEach((c) => c.kill('SIGKILL')));
@@ -63,19 +81,7 @@ describe('capture and replay through Kafka with SCRAM-SHA-512', () => {
       { TRAFFIC_REPLAYER_KAFKA_TRAFFIC_PASSWORD: LOCAL_SCRAM_USER.password },
     );
     children.push(replayer.child);
-    const target = new ClusterClient({ endpoint: env.targetUrl });
-    try {
-      await until(async () => {
-        const res = await target.request({ method: 'GET', path: `/${index}/_count` });
-        return res.statusCode === 200 && JSON.parse(res.body.toString()).count === 20;
-      }, 'the 20 documents on the target', 120_000);
-    } finally {
-      replayer.child.kill('SIGTERM');
-      await replayer.exited;
-      await target.request({ method: 'DELETE', path: `/${index}` });
-      await target.close();
-      await new ClusterClient({ endpoint: env.sourceUrl }).request({ method: 'DELETE', path: `/${index}` });
-    }
+    await untilReplayed(replayer, index, 20);
     expect(proxy.output() + replayer.output()).not.toContain(LOCAL_SCRAM_USER.password);
   });
 
@@ -110,19 +116,6 @@ describe('capture and replay through Kafka with SCRAM-SHA-512', () => {
       '--kafka-traffic-property-file', replayerProps, '--kafka-traffic-user-name', LOCAL_SCRAM_USER.username, '--speedupFactor', '20', '--tuple-dir', path.join(dir, 'tuples'),
     ]);
     children.push(replayer.child);
-    const target = new ClusterClient({ endpoint: env.targetUrl });
-    try {
-      await until(async () => {
-        await target.request({ method: 'POST', path: `/${index}/_refresh` });
-        const res = await target.request({ method: 'GET', path: `/${index}/_count` });
-        return res.statusCode === 200 && JSON.parse(res.body.toString()).count === 3;
-      }, 'the 3 documents on the target', 120_000);
-    } finally {
-      replayer.child.kill('SIGTERM');
-      await replayer.exited;
-      await target.request({ method: 'DELETE', path: `/${index}` });
-      await target.close();
-      await new ClusterClient({ endpoint: env.sourceUrl }).request({ method: 'DELETE', path: `/${index}` });
-    }
+    await untilReplayed(replayer, index, 3);
   });
 });
