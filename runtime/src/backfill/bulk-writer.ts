@@ -1,8 +1,8 @@
-import { appendFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
 import { ClusterClient } from '../core/cluster-client';
 import { UserError } from '../core/errors';
+import type { FailedDocument, FailedDocumentSink } from './failed-documents';
 import { RawHit } from './json-raw';
 
 const gzip = promisify(gzipCb);
@@ -43,21 +43,12 @@ export function classifyItem(status: number, errorType?: string): ItemOutcome {
   return 'fail';
 }
 
-export interface FailedDocument {
-  index: string;
-  id: string;
-  routing?: string;
-  status: number;
-  type: string;
-  reason: string;
-  source: string;
-}
-
 export interface BulkWriterOptions {
   maxBulkBytes: number;
   maxInFlight: number;
   compress: boolean;
-  failedDocumentsFile: string;
+  /** Where refused documents go (a file, or S3). */
+  failedDocuments: FailedDocumentSink;
   /** Attempts for a document that keeps getting 429/5xx before the whole page fails (and is retried by a later lease). */
   maxItemRetries?: number;
   retryBaseMs?: number;
@@ -113,7 +104,7 @@ export class BulkWriter {
         }
       });
       if (rejected.length > 0) {
-        await appendFile(this.opts.failedDocumentsFile, rejected.map((r) => JSON.stringify(r)).join('\n') + '\n');
+        await this.opts.failedDocuments.append(rejected);
         failed += rejected.length;
       }
       if (retry.length > 0) this.throttle();

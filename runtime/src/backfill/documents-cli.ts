@@ -1,14 +1,15 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { Command, Option } from 'commander';
 import { cliOption, readSwitchEnvBeforeActions } from '../core/cli/options';
 import { ConfigError, exitWithError } from '../core/errors';
 import { startEmfReporter } from '../core/emf';
 import { createLogger } from '../core/logging';
+import { s3Location, S3Location } from '../core/results/s3';
 import { parseAllowlist } from './allowlist';
 import { addClusterOptions, checkAccess, clusterSettings, loadConfig, makeClient, parseBytes, parsePositiveInt } from './cluster-options';
 import { DocumentWorker } from './document-worker';
+import { FailedDocumentSink, FileFailedDocuments, readFailedIds, S3FailedDocuments } from './failed-documents';
 import { DEFAULT_WORKING_STATE_INDEX, LeaseStore } from './lease-store';
 import { ProgressReporter } from './progress';
 import { table } from '../core/table';
@@ -29,6 +30,22 @@ const workingStateOption = () =>
   new Option('--working-state-index <name>', 'index on the target that holds work items and leases').env('BACKFILL_WORKING_STATE_INDEX').default(DEFAULT_WORKING_STATE_INDEX);
 const progressOption = () => new Option('--progress <mode>', 'bar, json (a line every 5 s) or none; default: bar on a terminal, else json').choices(['bar', 'json', 'none']).env('BACKFILL_PROGRESS');
 
+/** --failed-documents-s3-*: the reference's tuple flags, for the backfill's refused documents. */
+function addFailedDocumentsS3Options(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--failed-documents-s3-bucket <bucket>', 'the refused documents are in this S3 bucket (closed gzip objects), not in --failed-documents-file').env('BACKFILL_FAILED_DOCUMENTS_S3_BUCKET'))
+    .addOption(new Option('--failed-documents-s3-prefix <prefix>', 'key prefix of the failed-document objects').env('BACKFILL_FAILED_DOCUMENTS_S3_PREFIX').default('failed-documents/'))
+    .addOption(new Option('--failed-documents-s3-region <region>', 'the bucket\'s region (default: AWS_REGION)').env('BACKFILL_FAILED_DOCUMENTS_S3_REGION'))
+    .addOption(new Option('--failed-documents-s3-endpoint <url>', 'an S3-compatible endpoint (moto, MinIO)').env('BACKFILL_FAILED_DOCUMENTS_S3_ENDPOINT'));
+}
+
+function failedDocumentsS3(opts: Record<string, any>): S3Location | undefined {
+  if (!opts.failedDocumentsS3Bucket) return undefined;
+  const region = opts.failedDocumentsS3Region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+  if (!region) throw new ConfigError('--failed-documents-s3-bucket needs the bucket\'s region: --failed-documents-s3-region (or AWS_REGION)');
+  return s3Location('--failed-documents-s3-bucket', opts.failedDocumentsS3Bucket, opts.failedDocumentsS3Prefix, region, opts.failedDocumentsS3Endpoint);
+}
+
 function isLoopback(url: string): boolean {
   return /^(localhost|127\.|\[::1\]|::1)/.test(new URL(url).hostname);
 }
@@ -42,6 +59,8 @@ async function runWorkers(opts: Record<string, any>): Promise<void> {
   const source = makeClient(sourceSettings, 2 * opts.itemsInFlight + 1);
   const target = makeClient(targetSettings, opts.maxInFlight + 2);
   const workerId = opts.workerId ?? `${hostname()}-${process.pid}`;
+  const s3 = failedDocumentsS3(opts);
+  const failedDocuments: FailedDocumentSink = s3 ? new S3FailedDocuments(s3, { writerId: workerId }) : new FileFailedDocuments(opts.failedDocumentsFile);
   const log = createLogger({ name: 'document-backfill' }).child({ workerId });
   const progress = new ProgressReporter(opts.progress ?? (process.stderr.isTTY ? 'bar' : 'json'));
   const totals = { backfillDocumentsMigrated: 0, backfillDocumentsFailed: 0, backfillDocumentsRemaining: Number.NaN };
@@ -62,7 +81,7 @@ async function runWorkers(opts: Record<string, any>): Promise<void> {
     docsPerItem: opts.docsPerItem,
     // Short: a worker waiting on the last items of others notices at once when they are done.
     pollMs: Math.min(1000, Math.max(200, Math.floor(opts.leaseDuration / 4))),
-    writer: { maxBulkBytes: opts.maxBulkBytes, maxInFlight: opts.maxInFlight, compress, failedDocumentsFile: opts.failedDocumentsFile },
+    writer: { maxBulkBytes: opts.maxBulkBytes, maxInFlight: opts.maxInFlight, compress, failedDocuments },
     disableRefreshAndReplicas: Boolean(opts.disableRefreshAndReplicas),
     log,
     onProgress: (p) => {
@@ -78,15 +97,16 @@ async function runWorkers(opts: Record<string, any>): Promise<void> {
     await checkAccess(target, 'target');
     const result = await worker.run();
     progress.stop();
-    const summary = { workerId, ...result, seconds: (Date.now() - started) / 1000, failedDocumentsFile: result.docsFailed > 0 ? opts.failedDocumentsFile : undefined };
+    const summary = { workerId, ...result, seconds: (Date.now() - started) / 1000, failedDocumentsFile: result.docsFailed > 0 ? failedDocuments.where : undefined };
     if (opts.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
     else {
       process.stdout.write(`no work left: this worker completed ${result.itemsCompleted} work items, wrote ${result.docsWritten} documents in ${summary.seconds.toFixed(1)} s\n`);
-      if (result.docsFailed > 0) process.stdout.write(`${result.docsFailed} documents were rejected by the target: see ${opts.failedDocumentsFile}\n`);
+      if (result.docsFailed > 0) process.stdout.write(`${result.docsFailed} documents were rejected by the target: see ${failedDocuments.where}\n`);
     }
   } finally {
     progress.stop();
     emf?.stop();
+    await failedDocuments.close();
     await Promise.all([source.close(), target.close()]);
   }
 }
@@ -108,29 +128,12 @@ async function showStatus(opts: Record<string, any>): Promise<void> {
   }
 }
 
-function readFailedIds(file: string | undefined): Set<string> {
-  const ids = new Set<string>();
-  if (!file) return ids;
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new ConfigError(`cannot read --failed-documents-file ${file}: ${(err as NodeJS.ErrnoException).code}`);
-  }
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    const d = JSON.parse(line) as { index: string; id: string };
-    ids.add(`${d.index}\u0000${d.id}`);
-  }
-  return ids;
-}
-
 async function verify(opts: Record<string, any>): Promise<number> {
   const yaml = loadConfig(opts);
   const source = makeClient(clusterSettings(opts, 'source', yaml), 2);
   const target = makeClient(clusterSettings(opts, 'target', yaml), 2);
   try {
-    const known = readFailedIds(opts.failedDocumentsFile);
+    const known = await readFailedIds({ file: opts.failedDocumentsFile, s3: failedDocumentsS3(opts) });
     await checkAccess(source, 'source');
     await checkAccess(target, 'target');
     const indices = Object.keys(await planSourceIndices(source, parseAllowlist(opts.indexAllowlist ?? yaml?.metadata_migration?.index_allowlist, '--index-allowlist')));
@@ -166,7 +169,7 @@ async function verify(opts: Record<string, any>): Promise<number> {
 export function buildProgram(): Command {
   const program = new Command('document-backfill').description('Copy every document of the source indices to the target, in parallel resumable workers, and verify the result').showHelpAfterError();
   readSwitchEnvBeforeActions(program);
-  addClusterOptions(
+  addClusterOptions(addFailedDocumentsS3Options(
     program
       .command('run')
       .description('work until no work item is left (run several at once: they share the work through leases on the target)')
@@ -185,7 +188,7 @@ export function buildProgram(): Command {
       .addOption(cliOption('--disable-refresh-and-replicas', 'during the load, replicas 0 and refresh off on the target indices; restored when all is done', { env: 'BACKFILL_DISABLE_REFRESH_AND_REPLICAS' }))
       .addOption(progressOption())
       .option('--json', 'print the summary as JSON'),
-  ).action(async (opts) => runWorkers(opts));
+  )).action(async (opts) => runWorkers(opts));
   addClusterOptions(
     program
       .command('status')
@@ -195,7 +198,7 @@ export function buildProgram(): Command {
       .option('--json', 'print as JSON'),
     ['target'],
   ).action(async (opts) => showStatus(opts));
-  addClusterOptions(
+  addClusterOptions(addFailedDocumentsS3Options(
     program
       .command('verify')
       .description('compare document counts and a content hash per document between source and target; exit 1 when any differ')
@@ -203,7 +206,7 @@ export function buildProgram(): Command {
       .addOption(new Option('--failed-documents-file <file>', 'documents listed here (rejected by the target) are reported but do not fail the verify'))
       .addOption(new Option('--max-ids <n>', 'ids to print per index and kind').default(20).argParser(parsePositiveInt('--max-ids')))
       .option('--json', 'print as JSON'),
-  ).action(async (opts) => {
+  )).action(async (opts) => {
     process.exitCode = await verify(opts);
   });
   return program;

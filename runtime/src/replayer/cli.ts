@@ -5,6 +5,7 @@ import { exitWithError } from '../core/errors';
 import { startEmfReporter } from '../core/emf';
 import { createKafka } from '../core/kafka-client';
 import { createLogger } from '../core/logging';
+import { S3LineWriter } from '../core/results/s3-line-writer';
 import { createSigner } from '../core/sigv4';
 import { rewriteReferenceFlags } from '../core/cli/reference-flags';
 import { ConfigError } from '../core/errors';
@@ -56,6 +57,12 @@ export function program(): Command {
     .addOption(opt('--target-down-retry-seconds <s>', 'how long a request keeps retrying while the target is unreachable', '600'))
     .addOption(opt('--tuple-dir <dir>', 'where tuples go (rotated gzip JSON lines)', './tuples'))
     .addOption(opt('--tuple-file-max-mb <n>', 'start a new tuple file after this size', '64'))
+    .addOption(opt('--tuple-s3-bucket <bucket>', 'write tuples to this S3 bucket (closed gzip objects) instead of --tuple-dir'))
+    .addOption(opt('--tuple-s3-prefix <prefix>', 'key prefix of the tuple objects', 'tuples/'))
+    .addOption(opt('--tuple-s3-region <region>', 'the bucket\'s region (default: AWS_REGION)'))
+    .addOption(opt('--tuple-s3-endpoint <url>', 'an S3-compatible endpoint (moto, MinIO, LocalStack)'))
+    .addOption(opt('--tuple-max-buffer-seconds <s>', 'with S3: a closed tuple object at least this often', '5'))
+    .addOption(opt('--tuple-keep-source-auth', 'keep the Authorization (and other credential headers) clients sent in the tuples; masked by default'))
     .addOption(opt('--metrics-port <port>', 'serve Prometheus metrics on :PORT/metrics'))
     .addOption(opt('--summary-interval-seconds <s>', 'how often a summary is logged', '5'))
     .addOption(opt('--shutdown-grace-seconds <s>', 'on SIGTERM, how long in-flight requests may finish', '10'));
@@ -102,7 +109,10 @@ async function main(): Promise<void> {
   const config = resolved;
   const logger = createLogger({ name: 'traffic-replayer' });
   const metrics = new ReplayerMetrics();
-  const tupleWriter = new TupleWriter({ dir: config.tupleDir, maxFileBytes: config.tupleFileMaxBytes });
+  const tupleWriter = config.tupleS3
+    ? // Half the look-ahead window a batch at most: a full window never waits on the clock.
+      new S3LineWriter({ location: config.tupleS3, kind: 'tuples', maxBufferMs: config.tupleMaxBufferMs, maxObjectLines: Math.max(1, Math.floor(config.maxPendingRequests / 2)) })
+    : new TupleWriter({ dir: config.tupleDir, maxFileBytes: config.tupleFileMaxBytes });
   const sign = config.sigv4 ? createSigner(config.sigv4) : undefined;
   const replayer = new TrafficReplayer({
     ...config,
@@ -140,7 +150,8 @@ async function main(): Promise<void> {
       };
     },
   });
-  logger.info({ target: config.target.origin, input: config.input ?? `kafka:${config.kafka?.topic}`, speedup: config.speedupFactor }, 'replayer starting');
+  const tuples = config.tupleS3 ? `s3://${config.tupleS3.bucket}/${config.tupleS3.prefix}` : config.tupleDir;
+  logger.info({ target: config.target.origin, input: config.input ?? `kafka:${config.kafka?.topic}`, speedup: config.speedupFactor, tuples }, 'replayer starting');
 
   let stopping = false;
   const finish = async (code: number) => {

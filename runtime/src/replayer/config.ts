@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError } from '../core/errors';
 import type { KafkaAuth } from '../core/kafka-client';
 import { KafkaPropertySettings, readKafkaProperties } from '../core/kafka-properties';
+import { s3Location, S3Location } from '../core/results/s3';
 import type { TargetAuth } from './prepare';
 import type { ReplayerOptions } from './replayer';
 import { parseTransformerConfig } from './transforms/transformer-config';
@@ -36,6 +37,12 @@ export interface CliOptions {
   targetDownRetrySeconds: string;
   tupleDir: string;
   tupleFileMaxMb: string;
+  tupleS3Bucket?: string;
+  tupleS3Prefix: string;
+  tupleS3Region?: string;
+  tupleS3Endpoint?: string;
+  tupleMaxBufferSeconds: string;
+  tupleKeepSourceAuth?: boolean;
   metricsPort?: string;
   summaryIntervalSeconds: string;
   shutdownGraceSeconds: string;
@@ -76,6 +83,10 @@ export interface ReplayerConfig extends SendingOptions {
   insecure: boolean;
   tupleDir: string;
   tupleFileMaxBytes: number;
+  /** Tuples to S3 instead of tupleDir. */
+  tupleS3?: S3Location;
+  tupleMaxBufferMs: number;
+  keepSourceAuth: boolean;
   metricsPort?: number;
   summaryIntervalMs: number;
   shutdownGraceMs: number;
@@ -161,6 +172,13 @@ export function resolveConfig(o: CliOptions): ReplayerConfig {
   if (o.numClientThreads !== undefined) warnings.push(`--num-client-threads ${o.numClientThreads} is ignored: the replayer sends from one event loop (--max-concurrent-requests bounds what is in flight)`);
   if (o.otelCollectorEndpoint !== undefined) warnings.push(`--otel-collector-endpoint ${o.otelCollectorEndpoint} is ignored: metrics are served by --metrics-port (Prometheus) or as EMF log lines (METRICS_FORMAT=emf)`);
 
+  let tupleS3: S3Location | undefined;
+  if (o.tupleS3Bucket) {
+    const region = o.tupleS3Region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+    if (!region) throw new ConfigError('--tuple-s3-bucket needs the bucket\'s region: --tuple-s3-region (or AWS_REGION)');
+    tupleS3 = s3Location('--tuple-s3-bucket', o.tupleS3Bucket, o.tupleS3Prefix, region, o.tupleS3Endpoint);
+  }
+
   return {
     mode: 'replay',
     target,
@@ -189,6 +207,9 @@ export function resolveConfig(o: CliOptions): ReplayerConfig {
     insecure: !!o.insecure,
     tupleDir: o.tupleDir,
     tupleFileMaxBytes: number('tuple-file-max-mb', o.tupleFileMaxMb, { min: 1 }) * 1024 * 1024,
+    tupleS3,
+    tupleMaxBufferMs: number('tuple-max-buffer-seconds', o.tupleMaxBufferSeconds, { min: 0.1 }) * 1000,
+    keepSourceAuth: !!o.tupleKeepSourceAuth,
     metricsPort: o.metricsPort === undefined ? undefined : number('metrics-port', o.metricsPort, { min: 0, integer: true }),
     summaryIntervalMs: number('summary-interval-seconds', o.summaryIntervalSeconds, { min: 1 }) * 1000,
     shutdownGraceMs: number('shutdown-grace-seconds', o.shutdownGraceSeconds, { min: 0 }) * 1000,

@@ -8,8 +8,8 @@ import { Semaphore, SendListener, SendOptions, sendWithRetries, SessionJob, Targ
 import type { TargetConnection } from './target-connection';
 import { ReplaySummary } from './summary';
 import { RequestDropped, RequestTransform } from './transforms/request';
-import { attemptJson, preparedJson, requestJson, responseJson, tupleJson } from './tuple';
-import type { LineListener, TupleWriter } from './tuple-writer';
+import { attemptJson, maskedRawRequest, preparedJson, requestJson, responseJson, TupleAuth, tupleJson } from './tuple';
+import type { LineListener, TupleSink } from './tuple-writer';
 
 export interface ReplayerOptions {
   target: URL;
@@ -37,7 +37,9 @@ export interface ReplayerOptions {
   quiescentMs?: number;
   /** See SendOptions.nonRetryableDocTypes. */
   nonRetryableDocTypes?: ReadonlySet<string>;
-  tupleWriter: TupleWriter;
+  tupleWriter: TupleSink;
+  /** Write the credentials clients sent into tuples as they are (masked by default). */
+  keepSourceAuth?: boolean;
   metrics: ReplayerMetrics;
   logger: Logger;
   /** Called when tuples can no longer be written: nothing may be committed after this. */
@@ -118,9 +120,13 @@ export class TrafficReplayer implements ReassemblyListener {
   private failed = false;
   /** Wall time at which the last request read is due. */
   private lastDueAt = 0;
+  private readonly sourceAuth: TupleAuth;
+  private readonly targetAuth: TupleAuth;
 
   constructor(private readonly opts: ReplayerOptions) {
     this.semaphore = new Semaphore(opts.maxConcurrentRequests);
+    this.sourceAuth = opts.keepSourceAuth ? 'keep' : 'mask';
+    this.targetAuth = opts.auth.type === 'basic' || opts.auth.type === 'sigv4' ? opts.auth.type : this.sourceAuth;
     this.sendOptions = {
       maxRetries: opts.maxRetries,
       connectionRetryMs: opts.connectionRetryMs,
@@ -368,7 +374,7 @@ export class TrafficReplayer implements ReassemblyListener {
     const source = work.source;
     const prepared = work.prepared;
     // The target request's body is the source's unless a transform changed it: one base64 for both.
-    const source64 = source ? source.body.toString('base64') : captured.bytes.toString('base64');
+    const source64 = source ? source.body.toString('base64') : maskedRawRequest(captured.bytes, this.sourceAuth).toString('base64');
     let numErrors = 0;
     const targetResponses: string[] = [];
     for (const a of attempts) {
@@ -378,10 +384,11 @@ export class TrafficReplayer implements ReassemblyListener {
     return tupleJson({
       connectionId: `${captured.connectionId}.${captured.index}`,
       nodeId: captured.nodeId,
-      sourceRequest: source ? requestJson(source, source64) : `{"body":"${source64}"}`,
+      timestamp: Number.isFinite(captured.firstTs) && captured.firstTs > 0 ? new Date(captured.firstTs).toISOString() : undefined,
+      sourceRequest: source ? requestJson(source, source64, this.sourceAuth) : `{"body":"${source64}"}`,
       sourceResponse: sourceResponse ? responseJson(sourceResponse, sourceMs ?? 0) : 'null',
       targetRequest: prepared
-        ? preparedJson(prepared, source?.httpVersion ?? 'HTTP/1.1', source && prepared.body === source.body ? source64 : undefined)
+        ? preparedJson(prepared, source?.httpVersion ?? 'HTTP/1.1', source && prepared.body === source.body ? source64 : undefined, this.targetAuth)
         : 'null',
       targetResponses,
       numRequests: attempts.length,

@@ -5,23 +5,68 @@ import type { TargetAttempt } from './sender';
 /** A request or response in the tuple form: headers as keys, plus the reference's fixed keys. */
 export type TupleMessage = Record<string, string | number>;
 
-function withHeaders(fixed: TupleMessage, headers: Header[] | Record<string, string | string[] | undefined>): TupleMessage {
+/**
+ * What a request's credentials become in its tuple: masked (the default for what clients sent),
+ * kept (--tuple-keep-source-auth), or, on the target request, replaced by the replayer's own
+ * basic or SigV4 auth, whose value never reaches a tuple.
+ */
+export type TupleAuth = 'mask' | 'keep' | 'basic' | 'sigv4';
+
+/** Headers that carry credentials (lower case). */
+const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'x-amz-security-token', 'cookie']);
+const secretNames = new Map<string, boolean>();
+
+function isSecret(k: string): boolean {
+  let secret = secretNames.get(k);
+  if (secret === undefined) {
+    secret = SECRET_HEADERS.has(k.toLowerCase());
+    if (secretNames.size < 1024) secretNames.set(k, secret);
+  }
+  return secret;
+}
+
+/** `Basic [masked]`: the scheme stays readable, the credentials do not. */
+export function maskSecret(value: string): string {
+  const scheme = /^([A-Za-z0-9][A-Za-z0-9._-]*) /.exec(value);
+  return scheme ? `${scheme[1]} [masked]` : '[masked]';
+}
+
+function replacedBy(auth: 'basic' | 'sigv4'): string {
+  return `[replaced by the replayer: ${auth}]`;
+}
+
+function headerValueFor(k: string, value: string, auth: TupleAuth): string {
+  if (auth === 'keep' || !isSecret(k)) return value;
+  if (auth === 'mask' || k.toLowerCase() !== 'authorization') return maskSecret(value);
+  return replacedBy(auth);
+}
+
+function withHeaders(fixed: TupleMessage, headers: Header[] | Record<string, string | string[] | undefined>, auth: TupleAuth = 'keep'): TupleMessage {
   const out: TupleMessage = {};
   const entries = Array.isArray(headers) ? headers : Object.entries(headers);
   for (const [k, v] of entries) {
     if (v === undefined) continue;
-    const value = Array.isArray(v) ? v.join(', ') : v;
+    const value = headerValueFor(k, Array.isArray(v) ? v.join(', ') : v, auth);
     out[k] = out[k] === undefined ? value : `${out[k]}, ${value}`;
   }
+  if (auth === 'sigv4' && !entries.some(([k]) => k.toLowerCase() === 'authorization')) out.Authorization = replacedBy('sigv4');
   return Object.assign(out, fixed);
 }
 
-export function requestMessage(req: HttpRequest): TupleMessage {
-  return withHeaders({ Method: req.method, 'Request-URI': req.uri, 'HTTP-Version': req.httpVersion, body: req.body.toString('base64') }, req.headers);
+export function requestMessage(req: HttpRequest, auth: TupleAuth = 'mask'): TupleMessage {
+  return withHeaders({ Method: req.method, 'Request-URI': req.uri, 'HTTP-Version': req.httpVersion, body: req.body.toString('base64') }, req.headers, auth);
 }
 
-export function preparedMessage(req: PreparedRequest, httpVersion: string): TupleMessage {
-  return withHeaders({ Method: req.method, 'Request-URI': req.path, 'HTTP-Version': httpVersion, body: req.body.toString('base64') }, req.headers);
+export function preparedMessage(req: PreparedRequest, httpVersion: string, auth: TupleAuth = 'mask'): TupleMessage {
+  return withHeaders({ Method: req.method, 'Request-URI': req.path, 'HTTP-Version': httpVersion, body: req.body.toString('base64') }, req.headers, auth);
+}
+
+/** Raw request bytes that did not parse, with any credential header's value masked. */
+export function maskedRawRequest(bytes: Buffer, auth: TupleAuth = 'mask'): Buffer {
+  if (auth === 'keep') return bytes;
+  const text = bytes.toString('latin1');
+  const masked = text.replace(/^((?:proxy-)?authorization|x-amz-security-token|cookie)([ \t]*:[ \t]*)([^\r\n]*)/gim, (_m, name: string, sep: string, value: string) => `${name}${sep}${maskSecret(value)}`);
+  return masked === text ? bytes : Buffer.from(masked, 'latin1');
 }
 
 export function responseMessage(res: HttpResponse, responseTimeMs: number): TupleMessage {
@@ -42,6 +87,8 @@ export function attemptMessage(a: TargetAttempt): TupleMessage {
 export interface Tuple {
   connectionId: string;
   nodeId: string;
+  /** When the source got the request (its first byte in the capture), ISO 8601. */
+  timestamp?: string;
   sourceRequest: TupleMessage | null;
   sourceResponse: TupleMessage | null;
   targetRequest: TupleMessage | null;
@@ -94,10 +141,11 @@ function fieldName(k: string): string | null {
 }
 
 /** `"name":"value",` for each header, duplicates joined where they first appear; undefined: use the object form. */
-function headerFields(headers: Header[] | Record<string, string | string[] | undefined>): string | undefined {
+function headerFields(headers: Header[] | Record<string, string | string[] | undefined>, auth: TupleAuth = 'keep'): string | undefined {
   let out = '';
   if (Array.isArray(headers)) {
     const n = headers.length;
+    let authorization = false;
     for (let i = 0; i < n; i++) {
       const k = headers[i][0];
       const name = fieldName(k);
@@ -105,10 +153,13 @@ function headerFields(headers: Header[] | Record<string, string | string[] | und
       let seen = false;
       for (let j = 0; j < i && !seen; j++) seen = headers[j][0] === k;
       if (seen) continue;
-      let v = headers[i][1];
-      for (let j = i + 1; j < n; j++) if (headers[j][0] === k) v = `${v}, ${headers[j][1]}`;
+      const secret = auth !== 'keep' && isSecret(k);
+      let v = secret ? headerValueFor(k, headers[i][1], auth) : headers[i][1];
+      for (let j = i + 1; j < n; j++) if (headers[j][0] === k) v = `${v}, ${secret ? headerValueFor(k, headers[j][1], auth) : headers[j][1]}`;
+      if (secret && !authorization) authorization = k.toLowerCase() === 'authorization';
       out += `${name}${q(v)},`;
     }
+    if (auth === 'sigv4' && !authorization) out += `"Authorization":${q(replacedBy('sigv4'))},`;
     return out;
   }
   for (const k of Object.keys(headers)) {
@@ -116,20 +167,20 @@ function headerFields(headers: Header[] | Record<string, string | string[] | und
     if (v === undefined) continue;
     const name = fieldName(k);
     if (name === null) return undefined;
-    out += `${name}${q(Array.isArray(v) ? v.join(', ') : v)},`;
+    out += `${name}${q(headerValueFor(k, Array.isArray(v) ? v.join(', ') : v, auth))},`;
   }
   return out;
 }
 
-export function requestJson(req: HttpRequest, body64 = req.body.toString('base64')): string {
-  const h = headerFields(req.headers);
-  if (h === undefined) return JSON.stringify(requestMessage(req));
+export function requestJson(req: HttpRequest, body64 = req.body.toString('base64'), auth: TupleAuth = 'mask'): string {
+  const h = headerFields(req.headers, auth);
+  if (h === undefined) return JSON.stringify(requestMessage(req, auth));
   return `{${h}"Method":${q(req.method)},"Request-URI":${q(req.uri)},"HTTP-Version":${q(req.httpVersion)},"body":"${body64}"}`;
 }
 
-export function preparedJson(req: PreparedRequest, httpVersion: string, body64 = req.body.toString('base64')): string {
-  const h = headerFields(req.headers);
-  if (h === undefined) return JSON.stringify(preparedMessage(req, httpVersion));
+export function preparedJson(req: PreparedRequest, httpVersion: string, body64 = req.body.toString('base64'), auth: TupleAuth = 'mask'): string {
+  const h = headerFields(req.headers, auth);
+  if (h === undefined) return JSON.stringify(preparedMessage(req, httpVersion, auth));
   return `{${h}"Method":${q(req.method)},"Request-URI":${q(req.path)},"HTTP-Version":${q(httpVersion)},"body":"${body64}"}`;
 }
 
@@ -150,6 +201,7 @@ export function attemptJson(a: TargetAttempt): string {
 export interface TupleParts {
   connectionId: string;
   nodeId: string | undefined;
+  timestamp?: string;
   /** JSON of each message, or 'null'. */
   sourceRequest: string;
   sourceResponse: string;
@@ -164,8 +216,9 @@ export interface TupleParts {
 /** One tuple's JSON line (without the newline), key for key what JSON.stringify(Tuple) writes. */
 export function tupleJson(t: TupleParts): string {
   const node = t.nodeId === undefined ? '' : `"nodeId":${q(t.nodeId)},`;
+  const at = t.timestamp === undefined ? '' : `"timestamp":${q(t.timestamp)},`;
   return (
-    `{"connectionId":${q(t.connectionId)},${node}"sourceRequest":${t.sourceRequest},"sourceResponse":${t.sourceResponse},` +
+    `{"connectionId":${q(t.connectionId)},${node}${at}"sourceRequest":${t.sourceRequest},"sourceResponse":${t.sourceResponse},` +
     `"targetRequest":${t.targetRequest},"targetResponses":[${t.targetResponses.join(',')}],"numRequests":${num(t.numRequests)},` +
     `"numErrors":${num(t.numErrors)},"error":${t.error === null ? 'null' : q(t.error)}${t.expired ? ',"expired":true' : ''}}`
   );

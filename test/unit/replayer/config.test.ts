@@ -16,6 +16,8 @@ const base: CliOptions = {
   targetDownRetrySeconds: '600',
   tupleDir: './tuples',
   tupleFileMaxMb: '64',
+  tupleS3Prefix: 'tuples/',
+  tupleMaxBufferSeconds: '5',
   summaryIntervalSeconds: '5',
   shutdownGraceSeconds: '10',
   targetResponseTimeout: '60',
@@ -33,6 +35,19 @@ describe('replayer flags', () => {
     expect(kafka.auth).toEqual({ type: 'scram-sha-512', username: 'u', password: 'p' });
   });
 
+  it('resolves the S3 tuple sink: region from the flag or AWS_REGION, the prefix ending in a slash', () => {
+    expect(resolveConfig({ ...base, tupleS3Bucket: 'migration-results', tupleS3Prefix: 'run-1', tupleS3Region: 'eu-west-1' }).tupleS3).toEqual({ bucket: 'migration-results', prefix: 'run-1/', region: 'eu-west-1', endpoint: undefined });
+    const saved = process.env.AWS_REGION;
+    process.env.AWS_REGION = 'us-west-2';
+    try {
+      expect(resolveConfig({ ...base, tupleS3Bucket: 'migration-results' }).tupleS3?.region).toBe('us-west-2');
+    } finally {
+      if (saved === undefined) delete process.env.AWS_REGION;
+      else process.env.AWS_REGION = saved;
+    }
+    expect(resolveConfig(base).tupleS3).toBeUndefined();
+  });
+
   it.each([
     [{ targetUri: undefined }, /--target-uri is required/],
     [{ targetUri: 'target9200' }, /must be a URL/],
@@ -43,6 +58,9 @@ describe('replayer flags', () => {
     [{ sigv4AuthHeaderServiceRegion: 'us-east-1' }, /SERVICE,REGION/],
     [{ targetUsername: 'u' }, /go together/],
     [{ removeAuthHeader: true, sigv4AuthHeaderServiceRegion: 'es,us-east-1' }, /choose one way/],
+    [{ tupleS3Bucket: 'Not_A_Bucket', tupleS3Region: 'us-east-1' }, /--tuple-s3-bucket must be an S3 bucket name/],
+    [{ tupleS3Bucket: 'results', tupleS3Region: 'us-east-1', tupleS3Endpoint: 'localhost5000' }, /--tuple-s3-endpoint must be a URL/],
+    [{ tupleMaxBufferSeconds: '0' }, /--tuple-max-buffer-seconds must be a number >= 0.1/],
     [{ transformerConfig: '[{"Nope":{}}]' }, /unknown transformer/],
   ] as [Partial<CliOptions>, RegExp][])('rejects %j with a ConfigError that says what to fix', (override, message) => {
     const attempt = () => resolveConfig({ ...base, ...override });
