@@ -129,7 +129,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
         indices.push({ index, source: await count(source), target: await count(target) });
       }
       const verified = (await runService('backfill/documents-cli.js', ['verify', ...clusterArgs, '--index-allowlist', ALLOW], work, 'verify', [0, 1])) === 0;
-      return { indices, tuples: await summarizeTuples(tupleDir), verified };
+      return { indices, tuples: await summarizeTuples({ dir: tupleDir }), verified };
     });
     await source.close();
     await target.close();

@@ -1,48 +1,10 @@
-import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
-import path from 'node:path';
-import readline from 'node:readline';
-import { gunzipSync, createGunzip } from 'node:zlib';
 import { ConfigError } from '../core/errors';
-
-/** One replayed request as the replayer writes it (see DESIGN.md, Tuples). */
-export interface Tuple {
-  connectionId: string;
-  sourceRequest?: Record<string, unknown>;
-  sourceResponse?: Record<string, unknown>;
-  targetRequest?: Record<string, unknown>;
-  targetResponses?: Record<string, unknown>[];
-  numRequests?: number;
-  numErrors?: number;
-  error?: string | null;
-}
-
-/** Tuple files in the order they were written: *.log.gz (the replayer's), *.jsonl, gzip or not. */
-export function tupleFiles(dir: string): string[] {
-  if (!existsSync(dir)) throw new ConfigError(`tuple directory ${dir} does not exist: point --tuple-dir at the replayer's --tuple-dir`);
-  return readdirSync(dir)
-    .filter((f) => /\.(jsonl|log)(\.gz)?$/.test(f))
-    .map((f) => path.join(dir, f))
-    .sort((a, b) => statSync(a).mtimeMs - statSync(b).mtimeMs || a.localeCompare(b));
-}
-
-export async function* readTuples(dir: string): AsyncGenerator<Tuple> {
-  for (const file of tupleFiles(dir)) {
-    const raw = createReadStream(file);
-    const input = file.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
-    const lines = readline.createInterface({ input, crlfDelay: Infinity });
-    try {
-      for await (const line of lines) if (line.trim()) yield JSON.parse(line) as Tuple;
-    } catch (err) {
-      // A file still being written ends mid-gzip-block: what was read so far counts.
-      if ((err as NodeJS.ErrnoException).code !== 'Z_BUF_ERROR') throw err;
-    }
-  }
-}
-
-function status(msg: Record<string, unknown> | undefined): number | undefined {
-  const s = msg?.['Status-Code'];
-  return s === undefined ? undefined : Number(s);
-}
+import { classify } from './report/classify';
+import type { VerdictKind } from './report/compare';
+import { Body, bodyOf, isNdjsonPath, toExchange } from './report/exchange';
+import type { Difference } from './report/json-diff';
+import { ReportBuilder } from './report/report';
+import { describeLocation, readTupleRecords, TupleLocation } from './report/tuple-source';
 
 export interface TupleSummary {
   tuples: number;
@@ -55,28 +17,34 @@ export interface TupleSummary {
   targetLatencyMsP50: number | null;
 }
 
-export async function summarizeTuples(dir: string): Promise<TupleSummary> {
+function noTuples(loc: TupleLocation): ConfigError {
+  return new ConfigError(`${describeLocation(loc)} holds no tuples (its files hold no JSON object with a sourceRequest, targetRequest or connectionId)`);
+}
+
+/** Status codes and latency: the quick look (`tuples report` compares the answers themselves). */
+export async function summarizeTuples(loc: TupleLocation): Promise<TupleSummary> {
   const pairs = new Map<string, { source: number | null; target: number | null; method: string; count: number }>();
   const sourceMs: number[] = [];
   const targetMs: number[] = [];
   let tuples = 0;
   let matches = 0;
   let errors = 0;
-  for await (const t of readTuples(dir)) {
+  for await (const t of readTupleRecords(loc)) {
+    const ex = toExchange(t, tuples);
+    if (!ex) continue;
     tuples++;
-    const last = t.targetResponses?.[t.targetResponses.length - 1];
-    const s = status(t.sourceResponse) ?? null;
-    const g = status(last) ?? null;
+    const s = ex.source?.status ?? null;
+    const g = ex.target?.status ?? null;
     if (s !== null && s === g) matches++;
-    if (t.error) errors++;
-    const method = String(t.sourceRequest?.Method ?? t.targetRequest?.Method ?? '?');
-    const key = `${method} ${s} ${g}`;
-    const entry = pairs.get(key) ?? { source: s, target: g, method, count: 0 };
+    if (ex.error) errors++;
+    const key = `${ex.method} ${s} ${g}`;
+    const entry = pairs.get(key) ?? { source: s, target: g, method: ex.method, count: 0 };
     entry.count++;
     pairs.set(key, entry);
-    if (typeof t.sourceResponse?.response_time_ms === 'number') sourceMs.push(t.sourceResponse.response_time_ms);
-    if (typeof last?.response_time_ms === 'number') targetMs.push(last.response_time_ms);
+    if (ex.source?.ms !== undefined) sourceMs.push(ex.source.ms);
+    if (ex.target?.ms !== undefined) targetMs.push(ex.target.ms);
   }
+  if (tuples === 0) throw noTuples(loc);
   const statusPairs = [...pairs.values()].sort((a, b) => Number(a.source === a.target) - Number(b.source === b.target) || b.count - a.count);
   return { tuples, statusMatches: matches, statusMismatches: tuples - matches, errors, statusPairs, sourceLatencyMsP50: median(sourceMs), targetLatencyMsP50: median(targetMs) };
 }
@@ -87,28 +55,71 @@ function median(values: number[]): number | null {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
-/** A body as a person reads it: JSON pretty, NDJSON line by line, gzip undone; bytes stay base64. */
-export function decodeBody(base64: string | undefined, headers: Record<string, unknown> = {}): string {
-  if (!base64) return '';
-  let bytes = Buffer.from(base64, 'base64');
-  const encoding = String(headerValue(headers, 'content-encoding') ?? '');
-  if (/gzip/i.test(encoding)) {
-    try {
-      bytes = gunzipSync(bytes);
-    } catch {
-      return `<gzip body that does not decompress, ${bytes.length} bytes>`;
-    }
-  }
-  const text = bytes.toString('utf8');
-  if (text.includes('\uFFFD')) return `<binary body, ${bytes.length} bytes>`;
-  try {
-    return JSON.stringify(JSON.parse(text), null, 2);
-  } catch {
-    return text;
+/** A body as a person reads it: JSON pretty, NDJSON line by line; binary as its size. */
+export function prettyBody(b: Body): string {
+  switch (b.kind) {
+    case 'none':
+      return '';
+    case 'json':
+      return JSON.stringify(b.value, null, 2);
+    case 'ndjson':
+      return b.values.map((v) => JSON.stringify(v)).join('\n');
+    case 'text':
+      return b.text;
+    case 'binary':
+      return `<binary body, ${b.bytes} bytes>`;
   }
 }
 
-function headerValue(headers: Record<string, unknown>, name: string): unknown {
-  const key = Object.keys(headers).find((k) => k.toLowerCase() === name);
-  return key ? headers[key] : undefined;
+export interface ShownTuple {
+  connectionId: string;
+  request: string;
+  requestBody: string;
+  sourceStatus?: number;
+  sourceBody: string;
+  targetStatus?: number;
+  targetBody: string;
+  error?: string;
+  verdict?: VerdictKind;
+  reason?: string;
+  differences?: Difference[];
+}
+
+export interface ShowOptions {
+  limit: number;
+  /** Only requests whose status codes differ. */
+  mismatches?: boolean;
+  /** Only requests with this verdict of `tuples report`, with its differences. */
+  verdict?: VerdictKind;
+}
+
+/** Requests with both answers, bodies decoded, from any tuple form (ours, the reference's). */
+export async function showTuples(loc: TupleLocation, opts: ShowOptions): Promise<ShownTuple[]> {
+  const shown: ShownTuple[] = [];
+  const comparator = opts.verdict ? new ReportBuilder().comparator : undefined;
+  let n = 0;
+  for await (const t of readTupleRecords(loc)) {
+    const ex = toExchange(t, n++);
+    if (!ex) continue;
+    if (opts.mismatches && ex.source?.status === ex.target?.status) continue;
+    let verdict: ReturnType<NonNullable<typeof comparator>['compare']> | undefined;
+    if (comparator) {
+      verdict = comparator.compare(ex, classify(ex.method, ex.path));
+      if (verdict.verdict !== opts.verdict) continue;
+    }
+    shown.push({
+      connectionId: ex.connectionId,
+      request: `${ex.method} ${ex.uri}`,
+      requestBody: prettyBody(bodyOf(ex.request, isNdjsonPath(ex.path))),
+      sourceStatus: ex.source?.status,
+      sourceBody: prettyBody(bodyOf(ex.source?.message)),
+      targetStatus: ex.target?.status,
+      targetBody: prettyBody(bodyOf(ex.target?.message)),
+      error: ex.error,
+      ...(verdict ? { verdict: verdict.verdict, reason: verdict.reason, differences: verdict.differences } : {}),
+    });
+    if (shown.length >= opts.limit) break;
+  }
+  if (n === 0) throw noTuples(loc);
+  return shown;
 }

@@ -96,6 +96,14 @@ const servicesSchema = z.strictObject({
     .superRefine((v, ctx) => exactlyOne(v, ['cloudwatch', 'prometheus'], ctx, false), ALWAYS)
     .optional(),
   client_options: z.strictObject({ user_agent_extra: nonEmpty.optional() }).optional(),
+  // Where the replayer's tuples are, for the console's tuples verbs: its --tuple-dir or --tuple-s3-*.
+  tuples: z
+    .strictObject({
+      directory: nonEmpty.optional(),
+      s3: z.strictObject({ bucket: nonEmpty, prefix: z.string().default('tuples/'), region: nonEmpty.optional(), endpoint: url.optional() }).optional(),
+    })
+    .superRefine((v, ctx) => exactlyOne(v, ['directory', 's3'], ctx, false), ALWAYS)
+    .optional(),
 });
 
 function exactlyOne(v: Record<string, unknown> | undefined, keys: string[], ctx: z.RefinementCtx, allowNone: boolean): void {

@@ -1,23 +1,57 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { InvalidArgumentError } from 'commander';
 import { integerArg } from '../../core/cli/options';
 import { UserError } from '../../core/errors';
-import type { ConsoleContext } from '../context';
-import { decodeBody, readTuples, summarizeTuples, TupleSummary } from '../tuples';
+import type { ServicesYaml } from '../../core/services-yaml';
+import { ConsoleContext, requireSection } from '../context';
+import { renderHtml } from '../report/render-html';
+import { renderText } from '../report/render-text';
+import type { TuplesReport } from '../report/report';
+import { resolveTupleLocation, TupleLocation, TupleLocationFlags } from '../report/tuple-source';
+import { tuplesReport } from '../report/tuples-report';
+import { ShownTuple, showTuples, summarizeTuples, TupleSummary } from '../tuples';
 import { Verb, VerbOption } from '../verb';
 
-/** The directory to read: --tuple-dir on the command line; in the API only the one the console was started with. */
-function tupleDir(ctx: ConsoleContext, input: { tupleDir?: string }): string {
-  const dir = input.tupleDir ?? ctx.tupleDir;
-  if (!dir) throw new UserError('NOT_CONFIGURED', 'no tuple directory: pass --tuple-dir (the replayer\'s --tuple-dir), or start the API with --tuple-dir or MIGRATION_TUPLE_DIR');
-  return dir;
+/**
+ * Where the tuples are: the replayer's own flags on the command line; else the directory the
+ * console was started with; else services.yaml's tuples section (what the CDK app writes).
+ */
+async function tupleLocation(ctx: ConsoleContext, input: TupleLocationFlags): Promise<TupleLocation> {
+  if (input.tupleDir || input.tupleS3Bucket) return resolveTupleLocation(input);
+  if (ctx.tupleDir) return { dir: ctx.tupleDir };
+  let yaml: ServicesYaml | undefined;
+  try {
+    yaml = await ctx.config();
+  } catch (err) {
+    // No readable services.yaml: the error to show is the one that names every way to give the tuples.
+    if (!(err instanceof UserError)) throw err;
+  }
+  return resolveTupleLocation({}, yaml?.tuples);
 }
 
-const tupleDirOption: VerbOption = { key: 'tupleDir', flags: '--tuple-dir <dir>', description: 'the replayer\'s --tuple-dir', schema: { type: 'string' }, cliOnly: true };
+const cliOnly = (key: string, flags: string, description: string, extra: Partial<VerbOption> = {}): VerbOption => ({ key, flags, description, schema: { type: 'string' }, cliOnly: true, ...extra });
 
-export const tuplesSummary: Verb<{ tupleDir?: string }, TupleSummary> = {
+/** The replayer's flags, on the command line only: the API reads what the console was configured with. */
+const locationOptions: VerbOption[] = [
+  cliOnly('tupleDir', '--tuple-dir <dir>', 'the replayer\'s --tuple-dir'),
+  cliOnly('tupleS3Bucket', '--tuple-s3-bucket <bucket>', 'the replayer\'s --tuple-s3-bucket'),
+  cliOnly('tupleS3Prefix', '--tuple-s3-prefix <prefix>', 'the replayer\'s --tuple-s3-prefix', { default: 'tuples/' }),
+  cliOnly('tupleS3Region', '--tuple-s3-region <region>', 'the bucket\'s region (default: AWS_REGION)'),
+  cliOnly('tupleS3Endpoint', '--tuple-s3-endpoint <url>', 'an S3-compatible endpoint'),
+];
+
+function rate(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n)) throw new InvalidArgumentError(`expected a number, got "${value}"`);
+  return n;
+}
+
+export const tuplesSummary: Verb<TupleLocationFlags, TupleSummary> = {
   path: ['tuples', 'summary'],
-  description: 'how the two clusters answered the same requests',
+  description: 'status codes and latency of the two clusters\' answers to the same requests',
   kind: 'read',
-  options: [tupleDirOption],
+  options: locationOptions,
   output: {
     type: 'object',
     properties: {
@@ -30,7 +64,7 @@ export const tuplesSummary: Verb<{ tupleDir?: string }, TupleSummary> = {
       targetLatencyMsP50: { type: ['number', 'null'] },
     },
   },
-  run: async (ctx, input) => summarizeTuples(tupleDir(ctx, input)),
+  run: async (ctx, input) => summarizeTuples(await tupleLocation(ctx, input)),
   text: (s) =>
     [
       `${s.tuples} requests replayed: ${s.statusMatches} same status, ${s.statusMismatches} different, ${s.errors} with errors`,
@@ -39,56 +73,81 @@ export const tuplesSummary: Verb<{ tupleDir?: string }, TupleSummary> = {
     ].join('\n'),
 };
 
-export interface ShownTuple {
-  connectionId: string;
-  request: string;
-  requestBody: string;
-  sourceStatus?: unknown;
-  sourceBody: string;
-  targetStatus?: unknown;
-  targetBody: string;
-  error?: string;
-}
-
 function indent(text: string, prefix: string): string {
   return text ? text.split('\n').slice(0, 20).map((l) => `    ${prefix}${l}`).join('\n') : '';
 }
 
-export const tuplesShow: Verb<{ tupleDir?: string; limit?: number; mismatches?: boolean }, ShownTuple[]> = {
+export const tuplesShow: Verb<TupleLocationFlags & { limit?: number; mismatches?: boolean; verdict?: 'same' | 'expected' | 'different' }, ShownTuple[]> = {
   path: ['tuples', 'show'],
-  description: 'requests with both answers, bodies decoded',
+  description: 'requests with both answers, bodies decoded (our tuples and the reference\'s)',
   kind: 'read',
   options: [
-    tupleDirOption,
-    { key: 'limit', flags: '--limit <n>', description: 'how many', schema: { type: 'integer', minimum: 0, maximum: 10000 }, parse: integerArg(0, 10000), default: 10 },
+    ...locationOptions,
+    { key: 'limit', flags: '--limit <n>', description: 'how many', schema: { type: 'integer', minimum: 0, maximum: 10000 }, parse: integerArg(0, 100000), default: 10 },
     { key: 'mismatches', flags: '--mismatches', description: 'only requests whose statuses differ', schema: { type: 'boolean' } },
+    { key: 'verdict', flags: '--verdict <verdict>', description: 'only requests with this verdict of `tuples report`, with what differs', schema: { type: 'string' }, choices: ['same', 'expected', 'different'] },
   ],
   output: { type: 'array', items: { type: 'object', additionalProperties: true } },
   async run(ctx, input) {
-    const shown: ShownTuple[] = [];
     const limit = input.limit ?? 10;
-    if (limit === 0) return shown;
-    for await (const t of readTuples(tupleDir(ctx, input))) {
-      const target = t.targetResponses?.[t.targetResponses.length - 1];
-      if (input.mismatches && t.sourceResponse?.['Status-Code'] === target?.['Status-Code']) continue;
-      shown.push({
-        connectionId: t.connectionId,
-        request: `${t.sourceRequest?.Method} ${t.sourceRequest?.['Request-URI']}`,
-        requestBody: decodeBody(t.sourceRequest?.body as string, t.sourceRequest),
-        sourceStatus: t.sourceResponse?.['Status-Code'],
-        sourceBody: decodeBody(t.sourceResponse?.body as string, t.sourceResponse),
-        targetStatus: target?.['Status-Code'],
-        targetBody: decodeBody(target?.body as string, target),
-        error: t.error ?? undefined,
-      });
-      if (shown.length >= limit) break;
-    }
-    return shown;
+    if (limit === 0) return [];
+    return showTuples(await tupleLocation(ctx, input), { limit, mismatches: input.mismatches, verdict: input.verdict });
   },
   text: (shown) =>
     shown
-      .map((s) => `${s.connectionId}  ${s.request}\n  source ${s.sourceStatus}  target ${s.targetStatus}${s.error ? `  error: ${s.error}` : ''}\n${indent(s.requestBody, 'req ')}\n${indent(s.sourceBody, 'src ')}\n${indent(s.targetBody, 'tgt ')}`)
+      .map((s) =>
+        [
+          `${s.connectionId}  ${s.request}`,
+          `  source ${s.sourceStatus ?? '-'}  target ${s.targetStatus ?? '-'}${s.error ? `  error: ${s.error}` : ''}${s.verdict ? `  ${s.verdict}${s.reason ? ` (${s.reason})` : ''}` : ''}`,
+          ...(s.differences ?? []).map((d) => `    ${d.path}: source ${d.source}  target ${d.target}`),
+          indent(s.requestBody, 'req '),
+          indent(s.sourceBody, 'src '),
+          indent(s.targetBody, 'tgt '),
+        ]
+          .filter(Boolean)
+          .join('\n'),
+      )
       .join('\n\n'),
 };
 
-export const tupleVerbs = [tuplesSummary, tuplesShow];
+type ReportInput = TupleLocationFlags & {
+  noiseRules?: string;
+  floatTolerance?: number;
+  top?: number;
+  html?: string;
+  baseline?: 'source';
+  baselineSampleRate?: number;
+  baselineMaxPerEndpoint?: number;
+};
+
+export const tuplesReportVerb: Verb<ReportInput, TuplesReport & { htmlFile?: string }> = {
+  path: ['tuples', 'report'],
+  description: 'compares every answer: a verdict per request (same, expected with its reason, different with the JSON paths that differ) by class; exit 1 when any is different',
+  kind: 'read',
+  options: [
+    ...locationOptions,
+    cliOnly('noiseRules', '--noise-rules <file>', 'your own noise rules (YAML or JSON): [{method?, path?, class?, ignore: [json paths]}]'),
+    { key: 'floatTolerance', flags: '--float-tolerance <x>', description: 'relative tolerance for non-integer numbers', schema: { type: 'number', minimum: 0, exclusiveMaximum: 1 }, parse: rate, default: 1e-6 },
+    { key: 'top', flags: '--top <n>', description: 'endpoints listed with their differences', schema: { type: 'integer', minimum: 1, maximum: 1000 }, parse: integerArg(1, 1000), default: 10 },
+    cliOnly('html', '--html <file>', 'also write a self-contained HTML report with charts'),
+    cliOnly('baseline', '--baseline <cluster>', 'learn noise: send sampled reads to the source again; what differs between its two answers is noise for that endpoint (never writes)', { choices: ['source'] }),
+    cliOnly('baselineSampleRate', '--baseline-sample-rate <r>', 'share of an endpoint\'s reads sent again after its first (0-1)', { parse: rate, default: 1 }),
+    cliOnly('baselineMaxPerEndpoint', '--baseline-max-per-endpoint <n>', 'reads sent again per endpoint at most', { parse: integerArg(1, 100000), default: 20 }),
+  ],
+  // The report's own shape (see TuplesReport); its parts are open for what later versions add.
+  output: { type: 'object', additionalProperties: true },
+  async run(ctx, input) {
+    const location = await tupleLocation(ctx, input);
+    const baseline = input.baseline
+      ? { source: requireSection(await ctx.config(), 'source_cluster'), sampleRate: input.baselineSampleRate ?? 1, maxPerEndpoint: input.baselineMaxPerEndpoint ?? 20 }
+      : undefined;
+    const report = await tuplesReport({ location, noiseRulesFile: input.noiseRules, floatTolerance: input.floatTolerance, top: input.top, baseline });
+    if (!input.html) return report;
+    writeFileSync(input.html, renderHtml(report));
+    return { ...report, htmlFile: path.resolve(input.html) };
+  },
+  text: (r) => `${renderText(r)}${r.htmlFile ? `\nHTML report: ${r.htmlFile}` : ''}`,
+  exitCode: (r) => (r.totals.different > 0 ? 1 : 0),
+};
+
+export const tupleVerbs = [tuplesSummary, tuplesShow, tuplesReportVerb];
