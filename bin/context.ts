@@ -204,7 +204,7 @@ function readSize(r: Reader, key: string, o: Record<string, unknown>, cpu: numbe
 /** Our context keys; any other key must be the CDK's own or the reference's (mapped or refused). */
 export const CONTEXT_KEYS = [
   'stage', 'deployId', 'env', 'sourceCluster', 'targetCluster', 'vpcId', 'vpcSubnetIds', 'vpcSubnetAZs', 'vpcAZCount', 'vpcAvailabilityZones', 'vpcNatGateways',
-  'vpcCidr', 'kafka', 'console', 'replayer', 'backfill', 'captureProxy', 'logRetentionDays', 'removalPolicies',
+  'vpcCidr', 'kafka', 'console', 'replayer', 'backfill', 'captureProxy', 'logRetentionDays', 'resultsRetentionDays', 'removalPolicies',
 ];
 
 /**
@@ -300,14 +300,16 @@ export function readMigrationContext(reader: ContextReader, allKeys?: string[]):
   if (captureProxy.listenPort === captureProxy.nodePort) r.fail('captureProxy.nodePort', `must differ from captureProxy.listenPort (both ${captureProxy.listenPort})`);
 
   const logRetentionDays = r.number('logRetentionDays', ctx('logRetentionDays'), 30, { oneOf: LOG_RETENTION_DAYS_ALLOWED });
+  const resultsRetentionDays = r.number('resultsRetentionDays', ctx('resultsRetentionDays'), 90, { integer: true, min: 1, max: 3650 });
   const rm = r.object('removalPolicies', ctx('removalPolicies'), false) ?? {};
-  r.unknownKeys('removalPolicies', rm, ['artifactsBucket', 'logGroups', 'kafka']);
+  r.unknownKeys('removalPolicies', rm, ['artifactsBucket', 'resultsBucket', 'logGroups', 'kafka']);
   const removalPolicies: RemovalPolicies = {
     artifactsBucket: r.removal('removalPolicies.artifactsBucket', rm.artifactsBucket),
+    resultsBucket: r.removal('removalPolicies.resultsBucket', rm.resultsBucket),
     logGroups: r.removal('removalPolicies.logGroups', rm.logGroups),
     kafka: r.removal('removalPolicies.kafka', rm.kafka),
   };
 
   if (r.problems.length > 0) throw new ContextError(r.problems);
-  return { stage, deployId, account, region, sourceCluster, targetCluster, network, kafka, console: consoleCfg, replayer, backfill, captureProxy, logRetentionDays, removalPolicies };
+  return { stage, deployId, account, region, sourceCluster, targetCluster, network, kafka, console: consoleCfg, replayer, backfill, captureProxy, logRetentionDays, resultsRetentionDays, removalPolicies };
 }

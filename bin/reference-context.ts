@@ -41,7 +41,8 @@ export const REFERENCE_CONTEXT: Record<string, Mapping> = {
   defaultFargateCpuArch: (v) => (String(v).toUpperCase() === 'X86_64' ? {} : { refuse: 'the services\' image is built for X86_64 only: remove defaultFargateCpuArch' }),
   otelCollectorEnabled: onlyTrue('metrics reach CloudWatch as EMF log lines, no collector runs: there is nothing to turn off'),
   addOnMigrationDeployId: refuse('ours: deployId (a separate set of SSM parameters and services for another replay)'),
-  replayerOutputEFSRemovalPolicy: refuse('tuples are not kept on EFS; ours: removalPolicies.artifactsBucket and removalPolicies.logGroups'),
+  // Its replayer's output (tuples) lived on EFS; ours lives in the results bucket.
+  replayerOutputEFSRemovalPolicy: (v) => ({ set: { 'removalPolicies.resultsBucket': REMOVAL(v) } }),
   captureProxyServiceEnabled: refuse(`${NO_ECS_PROXY}; ours: captureProxy.enabled`),
   captureProxyDesiredCount: refuse(NO_ECS_PROXY),
   targetClusterProxyServiceEnabled: refuse('no load balancer or target proxy is deployed: cut clients over to the target directly'),

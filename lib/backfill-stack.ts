@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import { basicAuthCredentials, sigv4Arg, sigv4Statements } from './cluster-access';
 import { ClusterConfig, MigrationConfig } from './config';
 import { MigrationService } from './migration-service';
+import { FAILED_DOCUMENTS_PREFIX, putUnder } from './results-bucket';
 import { metricsEnvironment, ServiceStackProps } from './service-stack-props';
 
 function clusterArgs(side: 'source' | 'target', c: ClusterConfig): string[] {
@@ -16,9 +17,10 @@ function clusterArgs(side: 'source' | 'target', c: ClusterConfig): string[] {
   return args;
 }
 
-/** The backfill workers' command line: live source to target, sharing work through leases. */
-export function backfillCommand(config: MigrationConfig, credentialArgs: string[]): string[] {
-  return ['document-backfill', 'run', ...clusterArgs('source', config.sourceCluster), ...clusterArgs('target', config.targetCluster), ...credentialArgs, ...config.backfill.extraArgs];
+/** The backfill workers' command line: live source to target, sharing work through leases; refused documents to S3. */
+export function backfillCommand(config: MigrationConfig, credentialArgs: string[], resultsBucket: string): string[] {
+  const failed = ['--failed-documents-s3-bucket', resultsBucket, '--failed-documents-s3-prefix', FAILED_DOCUMENTS_PREFIX, '--failed-documents-s3-region', config.region];
+  return ['document-backfill', 'run', ...clusterArgs('source', config.sourceCluster), ...clusterArgs('target', config.targetCluster), ...failed, ...credentialArgs, ...config.backfill.extraArgs];
 }
 
 /** Backfill workers: a Fargate service at 0 tasks that the console scales up. */
@@ -38,14 +40,14 @@ export class BackfillStack extends Stack {
       subnets: props.subnets,
       securityGroup: props.serviceSecurityGroup,
       image: props.image,
-      command: backfillCommand(config, [...source.args, ...target.args]),
+      command: backfillCommand(config, [...source.args, ...target.args], props.resultsBucket.bucketName),
       environment: metricsEnvironment(config),
       secrets: { ...source.secrets, ...target.secrets },
       cpu: config.backfill.cpu,
       memoryMiB: config.backfill.memoryMiB,
       ephemeralStorageGiB: config.backfill.ephemeralStorageGiB,
       desiredCount: 0,
-      statements: [...sigv4Statements(this, config.sourceCluster), ...sigv4Statements(this, config.targetCluster)],
+      statements: [...sigv4Statements(this, config.sourceCluster), ...sigv4Statements(this, config.targetCluster), putUnder(props.resultsBucket, FAILED_DOCUMENTS_PREFIX)],
       logRetentionDays: config.logRetentionDays,
       logRemoval: config.removalPolicies.logGroups,
     });

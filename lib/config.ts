@@ -81,6 +81,7 @@ export type Removal = 'destroy' | 'retain';
 
 export interface RemovalPolicies {
   artifactsBucket: Removal;
+  resultsBucket: Removal;
   logGroups: Removal;
   kafka: Removal;
 }
@@ -102,6 +103,8 @@ export interface MigrationConfig {
   captureProxy: CaptureProxyConfig;
   /** CloudWatch Logs retention. @default 30 */
   logRetentionDays: number;
+  /** Tuples and refused documents in the results bucket expire after this. @default 90 */
+  resultsRetentionDays: number;
   removalPolicies: RemovalPolicies;
 }
 

@@ -10,6 +10,7 @@ import { importSecret, sigv4Statements } from './cluster-access';
 import { ClusterConfig } from './config';
 import { MigrationService } from './migration-service';
 import { consoleApiTokenSecretName, ecsClusterName, PARAM_SERVICES_YAML, parameterName, serviceName } from './naming';
+import { FAILED_DOCUMENTS_PREFIX, readUnder, TUPLES_PREFIX } from './results-bucket';
 import { metricsEnvironment, ServiceStackProps } from './service-stack-props';
 import { referenceConsoleGap, servicesYaml } from './services-yaml';
 
@@ -70,6 +71,7 @@ export class ConsoleStack extends Stack {
       new PolicyStatement({ actions: ['cloudwatch:GetMetricData', 'cloudwatch:ListMetrics'], resources: ['*'] }),
       ...sigv4Statements(this, config.sourceCluster),
       ...sigv4Statements(this, config.targetCluster),
+      ...readUnder(props.resultsBucket, [TUPLES_PREFIX, FAILED_DOCUMENTS_PREFIX]),
     ];
 
     this.service = new MigrationService(this, 'MigrationConsole', {
@@ -87,6 +89,9 @@ export class ConsoleStack extends Stack {
         MIGRATION_SERVICES_YAML_PARAMETER: parameterName(config.stage, config.deployId, PARAM_SERVICES_YAML),
         MIGRATION_SERVICES_YAML_HASH: this.servicesYamlHash,
         MIGRATION_ARTIFACTS_BUCKET: props.artifactsBucket.bucketName,
+        // Where the replayer's tuples are, for the tuples verbs: here rather than in services.yaml, which stays a file the reference console loads.
+        MIGRATION_TUPLE_S3_BUCKET: props.resultsBucket.bucketName,
+        MIGRATION_TUPLE_S3_PREFIX: TUPLES_PREFIX,
         // As the reference's console task has it: the user guide's Kafka check reads it.
         MIGRATION_KAFKA_BROKER_ENDPOINTS: brokers,
       },

@@ -44,6 +44,7 @@ export function buildMigrationStacks(app: App, config: MigrationConfig, repoRoot
     mskSecurityGroup: network.mskSecurityGroup,
     kafka: config.kafka,
     logRetentionDays: config.logRetentionDays,
+    resultsRetentionDays: config.resultsRetentionDays,
     removalPolicies: config.removalPolicies,
     repoRoot,
     replayerGroupId: config.replayer.groupId,
@@ -60,6 +61,7 @@ export function buildMigrationStacks(app: App, config: MigrationConfig, repoRoot
     image: infra.image,
     kafkaArns: infra.kafkaArns,
     kafkaBrokersParameterName: infra.kafkaBrokersParameterName,
+    resultsBucket: infra.resultsBucket,
   });
   // Brokers are read from SSM at deploy time: the infra stack must be there first.
   const after = <T extends Stack>(s: T): T => {

@@ -12,6 +12,7 @@ import { KafkaConfig, RemovalPolicies } from './config';
 import { KafkaArns, kafkaArns } from './kafka-arns';
 import { migrationLogGroup, removalPolicy } from './log-retention';
 import { ecsClusterName, logGroupName, PARAM_KAFKA_BROKERS, parameterName } from './naming';
+import { resultsBucket } from './results-bucket';
 import { runtimeImageExcludes } from './runtime-image';
 
 export interface MigrationInfraStackProps extends StackProps {
@@ -23,6 +24,7 @@ export interface MigrationInfraStackProps extends StackProps {
   mskSecurityGroup: ISecurityGroup;
   kafka: KafkaConfig;
   logRetentionDays: number;
+  resultsRetentionDays: number;
   removalPolicies: RemovalPolicies;
   /** Repository root: the runtime image is built from it with runtime/Dockerfile. */
   repoRoot: string;
@@ -38,6 +40,8 @@ export class MigrationInfraStack extends Stack {
   readonly kafkaBrokersParameterName: string;
   readonly ecsCluster: Cluster;
   readonly artifactsBucket: Bucket;
+  /** Tuples (tuples/) and refused documents (failed-documents/): each service writes only its prefix. */
+  readonly resultsBucket: Bucket;
   readonly image: ContainerImage;
 
   constructor(scope: Construct, id: string, props: MigrationInfraStackProps) {
@@ -106,6 +110,8 @@ export class MigrationInfraStack extends Stack {
       removalPolicy: removalPolicy(props.removalPolicies.artifactsBucket),
       autoDeleteObjects: !retain,
     });
+
+    this.resultsBucket = resultsBucket(this, 'Results', { removal: props.removalPolicies.resultsBucket, retentionDays: props.resultsRetentionDays });
 
     const imageAsset = new DockerImageAsset(this, 'RuntimeImage', {
       directory: props.repoRoot,

@@ -12,6 +12,11 @@ import { MigrationService } from './migration-service';
 const re = (pattern: string) => ({ regex: `/${pattern}/` });
 
 const serviceSuppressions: NagPackSuppression[] = [
+  {
+    id: 'AwsSolutions-IAM5',
+    reason: 'Results bucket: the replayer puts under tuples/, the backfill under failed-documents/, the console reads those two prefixes; object actions need the prefix/* resource.',
+    appliesTo: [re('^Resource::(<Results[0-9A-F]+\\.Arn>|OSMigrations-[A-Za-z0-9]+-[a-z0-9-]+-MigrationInfra:ExportsOutputFnGetAttResults[0-9A-F]+Arn[0-9A-F]+)/(tuples|failed-documents)/\\*$')],
+  },
   { id: 'AwsSolutions-ECS2', reason: 'Only non-secret settings (stage, metrics namespace, parameter names, config hash) are plain environment variables; passwords and services.yaml come from Secrets Manager and SSM through `secrets`.' },
   {
     id: 'AwsSolutions-IAM5',
@@ -70,6 +75,11 @@ export function applyNagSuppressions(stacks: MigrationStacks): void {
   NagSuppressions.addResourceSuppressions(
     infra.artifactsBucket,
     [{ id: 'AwsSolutions-S1', reason: 'The artifacts bucket holds the migration\'s own outputs and is deleted by cdk destroy; an access-log bucket would be one more bucket left behind. CloudTrail data events cover audits where required.' }],
+    true,
+  );
+  NagSuppressions.addResourceSuppressions(
+    infra.resultsBucket,
+    [{ id: 'AwsSolutions-S1', reason: 'The results bucket holds replay tuples and refused documents that the migration\'s own services write under their prefixes; it expires them and cdk destroy deletes it. CloudTrail data events cover audits where required.' }],
     true,
   );
   // CDK's singleton Lambdas behind AwsCustomResource (MSK bootstrap brokers) and bucket auto-delete.

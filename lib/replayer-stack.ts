@@ -5,10 +5,11 @@ import { Construct } from 'constructs';
 import { basicAuthCredentials, sigv4Arg, sigv4Statements } from './cluster-access';
 import { KAFKA_TOPIC, MigrationConfig } from './config';
 import { MigrationService } from './migration-service';
+import { putUnder, TUPLES_PREFIX } from './results-bucket';
 import { metricsEnvironment, ServiceStackProps } from './service-stack-props';
 
-/** The replayer's command line, from context (brokers are a deploy-time value). */
-export function replayerCommand(config: MigrationConfig, brokers: string, credentialArgs: string[]): string[] {
+/** The replayer's command line, from context (brokers and the results bucket are deploy-time values). */
+export function replayerCommand(config: MigrationConfig, brokers: string, credentialArgs: string[], resultsBucket: string): string[] {
   const t = config.targetCluster;
   const args = [
     'traffic-replayer',
@@ -18,6 +19,9 @@ export function replayerCommand(config: MigrationConfig, brokers: string, creden
     '--kafka-traffic-group-id', config.replayer.groupId,
     '--kafka-traffic-enable-msk-auth',
     '--speedup-factor', String(config.replayer.speedupFactor),
+    '--tuple-s3-bucket', resultsBucket,
+    '--tuple-s3-prefix', TUPLES_PREFIX,
+    '--tuple-s3-region', config.region,
   ];
   const sigv4 = sigv4Arg(t);
   if (sigv4) args.push('--sigv4-auth-header-service-region', sigv4);
@@ -43,7 +47,7 @@ export class ReplayerStack extends Stack {
       subnets: props.subnets,
       securityGroup: props.serviceSecurityGroup,
       image: props.image,
-      command: replayerCommand(config, brokers, creds.args),
+      command: replayerCommand(config, brokers, creds.args, props.resultsBucket.bucketName),
       environment: metricsEnvironment(config),
       secrets: creds.secrets,
       cpu: config.replayer.cpu,
@@ -54,6 +58,7 @@ export class ReplayerStack extends Stack {
         new PolicyStatement({ actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:ReadData'], resources: [k.topic] }),
         new PolicyStatement({ actions: ['kafka-cluster:DescribeGroup', 'kafka-cluster:AlterGroup'], resources: [k.group] }),
         ...sigv4Statements(this, config.targetCluster),
+        putUnder(props.resultsBucket, TUPLES_PREFIX),
       ],
       logRetentionDays: config.logRetentionDays,
       logRemoval: config.removalPolicies.logGroups,

@@ -1,6 +1,7 @@
 import { StackProps } from 'aws-cdk-lib';
 import { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
 import { ContainerImage, ICluster } from 'aws-cdk-lib/aws-ecs';
+import { IBucket } from 'aws-cdk-lib/aws-s3';
 import { MigrationConfig } from './config';
 import { KafkaArns } from './kafka-arns';
 
@@ -15,6 +16,8 @@ export interface ServiceStackProps extends StackProps {
   kafkaArns: KafkaArns;
   /** SSM parameter with the bootstrap brokers, resolved at deploy time. */
   kafkaBrokersParameterName: string;
+  /** Tuples and refused documents, each service under its own prefix. */
+  resultsBucket: IBucket;
 }
 
 /** Settings every service reads to publish metrics (embedded metric format on stdout). */

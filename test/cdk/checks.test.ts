@@ -16,7 +16,7 @@ const variants: Record<string, Record<string, unknown>> = {
     vpcSubnetAZs: ['us-east-1a', 'us-east-1b'],
     vpcAZCount: undefined,
     targetCluster: { endpoint: 'https://target:9200', auth: { type: 'basic', username: 'admin', passwordSecretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:target-pw' } },
-    removalPolicies: { artifactsBucket: 'retain', logGroups: 'retain', kafka: 'retain' },
+    removalPolicies: { artifactsBucket: 'retain', resultsBucket: 'retain', logGroups: 'retain', kafka: 'retain' },
   },
 };
 

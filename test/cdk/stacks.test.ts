@@ -49,7 +49,8 @@ test('infra: MSK with IAM auth over TLS and topic auto-creation, ECS cluster, bu
   i.hasResourceProperties('AWS::MSK::Configuration', { ServerProperties: Match.stringLikeRegexp('auto.create.topics.enable=true') });
   i.hasResourceProperties('AWS::ECS::Cluster', { ClusterName: 'migration-dev-ecs-cluster', ClusterSettings: [{ Name: 'containerInsights', Value: 'enabled' }] });
   i.hasResource('AWS::S3::Bucket', { DeletionPolicy: 'Delete' });
-  i.resourceCountIs('Custom::S3AutoDeleteObjects', 1);
+  // The artifacts bucket and the results bucket.
+  i.resourceCountIs('Custom::S3AutoDeleteObjects', 2);
   i.hasResource('AWS::Logs::LogGroup', { DeletionPolicy: 'Delete', Properties: { LogGroupName: '/migration/dev/kafka-brokers', RetentionInDays: 30 } });
   i.hasResourceProperties('AWS::SSM::Parameter', { Name: '/migration/dev/default/kafkaBrokers' });
   i.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: 'migration-dev-capture-replay' });
@@ -59,8 +60,8 @@ test('infra: MSK with IAM auth over TLS and topic auto-creation, ECS cluster, bu
   expect(body).toContain('\\"stage\\",\\"dev\\"');
 });
 
-test('removal policies "retain" keep the bucket, the logs and MSK', () => {
-  const b = buildApp({ removalPolicies: { artifactsBucket: 'retain', logGroups: 'retain', kafka: 'retain' } });
+test('removal policies "retain" keep the buckets, the logs and MSK', () => {
+  const b = buildApp({ removalPolicies: { artifactsBucket: 'retain', resultsBucket: 'retain', logGroups: 'retain', kafka: 'retain' } });
   const i = t(b.stacks.infra);
   i.hasResource('AWS::S3::Bucket', { DeletionPolicy: 'Retain' });
   i.resourceCountIs('Custom::S3AutoDeleteObjects', 0);
