@@ -11,9 +11,9 @@ function num(id: string, n: number | null | undefined): string {
 
 function verdictTable(r: TuplesReport): string {
   const rows = r.byClass.map(
-    (c) => `<tr><th>${e(c.label)}</th><td>${num(`class-${c.class}-total`, c.total)}</td>${VERDICTS.map((v) => `<td class="${v}">${num(`class-${c.class}-${v}`, c[v])}</td>`).join('')}</tr>`,
+    (c) => `<tr><th>${e(c.label)}</th><td>${num(`class-${c.class}-total`, c.total)}</td>${VERDICTS.map((v) => `<td class="${c[v] ? v : ''}">${num(`class-${c.class}-${v}`, c[v])}</td>`).join('')}</tr>`,
   );
-  rows.push(`<tr class="all"><th>all</th><td>${num('total-tuples', r.tuples)}</td>${VERDICTS.map((v) => `<td class="${v}">${num(`total-${v}`, r.totals[v])}</td>`).join('')}</tr>`);
+  rows.push(`<tr class="all"><th>all</th><td>${num('total-tuples', r.tuples)}</td>${VERDICTS.map((v) => `<td class="${r.totals[v] ? v : ''}">${num(`total-${v}`, r.totals[v])}</td>`).join('')}</tr>`);
   return `<table><thead><tr><th>class</th><th>requests</th><th>same</th><th>expected</th><th>different</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
