@@ -98,9 +98,11 @@ export async function showTuples(loc: TupleLocation, opts: ShowOptions): Promise
   const shown: ShownTuple[] = [];
   const comparator = opts.verdict ? new ReportBuilder().comparator : undefined;
   let n = 0;
+  let seen = 0;
   for await (const t of readTupleRecords(loc)) {
     const ex = toExchange(t, n++);
     if (!ex) continue;
+    seen++;
     if (opts.mismatches && ex.source?.status === ex.target?.status) continue;
     let verdict: ReturnType<NonNullable<typeof comparator>['compare']> | undefined;
     if (comparator) {
@@ -120,6 +122,6 @@ export async function showTuples(loc: TupleLocation, opts: ShowOptions): Promise
     });
     if (shown.length >= opts.limit) break;
   }
-  if (n === 0) throw noTuples(loc);
+  if (seen === 0) throw noTuples(loc);
   return shown;
 }

@@ -112,6 +112,13 @@ async function* readFile(file: string, warnings: string[]): AsyncGenerator<unkno
     }
     if (code === 'Z_DATA_ERROR') throw new ConfigError(`${file} is not gzip data (${(err as Error).message}): a .gz tuple file must be gzip`);
     throw err;
+  } finally {
+    // A reader that stops early (show --limit) leaves the rest unread: whatever the streams say now is no one's error.
+    lines.close();
+    for (const s of [input, raw]) {
+      s.on('error', () => undefined);
+      s.destroy();
+    }
   }
 }
 
