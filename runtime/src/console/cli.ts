@@ -124,15 +124,18 @@ program
           '',
           'Migration result',
           ...r.indices.map((i) => `  ${i.index.padEnd(20)} source ${String(i.source).padStart(7)}  target ${String(i.target).padStart(7)}  ${i.source === i.target ? 'same' : 'DIFFERENT'}`),
-          `  ${r.liveRequests} live requests captured and replayed: ${r.tuples.statusMatches} answered with the same status on both, ${r.tuples.statusMismatches} differently`,
-          ...r.tuples.statusPairs.filter((p) => p.source !== p.target).map((p) => `    ${p.method} source ${p.source} target ${p.target} x${p.count}`),
-          ...(r.tuples.statusMismatches ? ['    (expected where the backfill had already copied a live write: 201 created on the source is 200 updated on the target, a delete finds nothing)'] : []),
+          `  ${r.liveRequests} live requests captured, ${r.report.tuples} replayed and compared: ${r.report.totals.same} same, ${r.report.totals.expected} expected, ${r.report.totals.different} different`,
+          ...r.report.byClass.map((c) => `    ${c.label.padEnd(22)} ${String(c.total).padStart(5)}: ${c.same} same, ${c.expected} expected, ${c.different} different`),
+          ...r.report.expectedReasons.map((e) => `    expected x${e.count}: ${e.text}`),
+          ...r.report.topDifferent.map((e) => `    DIFFERENT x${e.count}: ${e.endpoint} at ${e.paths.map((p) => p.path).join(', ')}`),
+          `  the comparison report with its charts: ${r.report.html}`,
           `  verify (content hash of every document): ${r.verified ? 'source and target hold the same documents' : 'DIFFERENCES FOUND'}`,
           `  time: ${Object.values(r.seconds).reduce((a, b) => a + b, 0).toFixed(0)} s in all`,
         ].join('\n')}\n`,
       );
     }
-    if (!r.verified) process.exitCode = 1;
+    // Ready means both: every document the same, and no answer that differs unexplained.
+    if (!r.verified || r.report.totals.different > 0) process.exitCode = 1;
   });
 
 program

@@ -1,5 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, openSync, closeSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CAPTURE_PROXY_NODE_FLAGS } from '../capture-proxy/node-flags';
@@ -8,7 +8,9 @@ import { UserError } from '../core/errors';
 import { assertPortsFree } from '../local/ports';
 import { down, stackEnv, StackState, up } from '../local/stack';
 import { describeTraffic, REPLAYER_GROUP, TRAFFIC_TOPIC } from './kafka-admin';
-import { summarizeTuples, TupleSummary } from './tuples';
+import { renderHtml } from './report/render-html';
+import type { TuplesReport } from './report/report';
+import { tuplesReport } from './report/tuples-report';
 
 export interface DemoOptions {
   proxyPort: number;
@@ -27,7 +29,8 @@ export interface DemoResult {
   seconds: Record<string, number>;
   liveRequests: number;
   indices: { index: string; source: number; target: number }[];
-  tuples: TupleSummary;
+  /** The comparison of every replayed request (`tuples report`), and where its HTML is. */
+  report: Pick<TuplesReport, 'tuples' | 'totals' | 'byClass' | 'expectedReasons' | 'topDifferent'> & { html: string };
   verified: boolean;
 }
 
@@ -121,7 +124,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       children.pop();
     });
 
-    const result = await phase('Compare and verify', async () => {
+    const result = await phase('Compare every replayed answer, and verify every document', async () => {
       await target.json('POST', '/demo-*/_refresh');
       const indices = [];
       for (const index of INDICES) {
@@ -129,7 +132,12 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
         indices.push({ index, source: await count(source), target: await count(target) });
       }
       const verified = (await runService('backfill/documents-cli.js', ['verify', ...clusterArgs, '--index-allowlist', ALLOW], work, 'verify', [0, 1])) === 0;
-      return { indices, tuples: await summarizeTuples({ dir: tupleDir }), verified };
+      const full = await tuplesReport({ location: { dir: tupleDir } });
+      const html = path.join(work, 'replay-report.html');
+      writeFileSync(html, renderHtml(full));
+      log(`   ${full.tuples} replayed requests compared: ${full.totals.same} same, ${full.totals.expected} expected, ${full.totals.different} different`);
+      const { tuples, totals, byClass, expectedReasons, topDifferent } = full;
+      return { indices, report: { tuples, totals, byClass, expectedReasons, topDifferent, html }, verified };
     });
     await source.close();
     await target.close();
@@ -190,21 +198,44 @@ async function seedSource(source: ClusterClient, documents: number): Promise<voi
   await source.json('POST', '/demo-*/_refresh');
 }
 
-/** Clients writing and searching through the proxy: single-document writes, deletes, _bulk with _type, searches. */
+/**
+ * Clients writing and reading through the proxy: single-document writes and deletes, _bulk with
+ * _type, searches, aggregations and a scroll. The reads read seeded documents that no write
+ * touches, so their answers do not depend on when the backfill copied what: every difference the
+ * report finds is one to look at.
+ */
 function startLiveTraffic(client: ClusterClient) {
   const started = Date.now();
   let stopped = false;
   let sent = 0;
+  const send = async (req: Parameters<ClusterClient['request']>[0]) => {
+    sent++;
+    return client.request({ ...req, retry: false });
+  };
   const loop = async (worker: number) => {
     for (let i = 0; !stopped; i++) {
       const id = `live-${worker}-${i}`;
-      const step = i % 5;
-      if (step === 0) await client.request({ method: 'PUT', path: `/demo-products/_doc/${id}`, body: { name: `live ${id}`, price: i, tags: ['live'] } });
-      else if (step === 1) await client.request({ method: 'POST', path: `/demo-orders/_doc/${id}?routing=c${i % 50}`, body: { customer: `c${i % 50}`, total: i } });
-      else if (step === 2) await client.request({ method: 'GET', path: `/demo-products/_search?q=tags:t${i % 7}&size=5` });
-      else if (step === 3) await client.request({ method: 'POST', path: '/_bulk', headers: { 'content-type': 'application/x-ndjson' }, body: `{"index":{"_index":"demo-logs-2026.11","_type":"_doc","_id":"${id}"}}\n{"@timestamp":"2026-11-24T00:00:00Z","level":"info","message":"live ${id}"}\n` });
-      else await client.request({ method: 'DELETE', path: `/demo-products/_doc/p${worker * 1000 + i}` });
-      sent++;
+      const step = i % 7;
+      if (step === 0) await send({ method: 'PUT', path: `/demo-products/_doc/${id}`, body: { name: `live ${id}`, price: i, tags: ['live'] } });
+      else if (step === 1) await send({ method: 'POST', path: `/demo-orders/_doc/${id}?routing=c${i % 50}`, body: { customer: `c${i % 50}`, total: i, live: true } });
+      else if (step === 2) await send({ method: 'GET', path: `/demo-products/_search?q=tags:t${i % 7}&size=5` });
+      else if (step === 3) await send({ method: 'POST', path: '/_bulk', headers: { 'content-type': 'application/x-ndjson' }, body: `{"index":{"_index":"demo-logs-2026.11","_type":"_doc","_id":"${id}"}}\n{"@timestamp":"2026-11-24T00:00:00Z","level":"info","message":"live ${id}"}\n` });
+      // A seeded info log (ids ending in 1; errors end in 0): no read below looks at those.
+      else if (step === 4) await send({ method: 'DELETE', path: `/demo-logs-2026.11/_doc/l${worker * 2500 + ((i * 10 + 1) % 2500)}` });
+      else if (step === 5) {
+        await send({
+          method: 'POST',
+          path: '/demo-orders/_search',
+          body: { size: 0, query: { bool: { must_not: { exists: { field: 'live' } } } }, aggs: { top_customers: { terms: { field: 'customer', size: 5 }, aggs: { spent: { sum: { field: 'total' } } } }, total: { stats: { field: 'total' } } } },
+        });
+      } else {
+        const first = await send({ method: 'GET', path: '/demo-logs-2026.11/_search?scroll=1m&size=20&q=level:error' });
+        const scrollId = first.statusCode === 200 ? JSON.parse(first.body.toString())._scroll_id : undefined;
+        if (scrollId) {
+          await send({ method: 'POST', path: '/_search/scroll', body: { scroll: '1m', scroll_id: scrollId } });
+          await send({ method: 'DELETE', path: '/_search/scroll', body: { scroll_id: scrollId } });
+        }
+      }
       await sleep(20);
     }
   };

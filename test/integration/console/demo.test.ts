@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from '../../../runtime/src/local/ports';
@@ -6,15 +7,17 @@ import { freePort } from '../../../runtime/src/local/ports';
 const CLI = path.resolve(__dirname, '../../../runtime/dist/console/cli.js');
 
 describe('the demo migration (README main command), on the running stack', () => {
-  it('captures live traffic, backfills, replays, and ends with the same documents on both sides', async () => {
+  it('captures live traffic, backfills, replays, and ends with the same documents and no different answer', async () => {
     const proxyPort = await freePort();
     const { stdout } = await promisify(execFile)('node', [CLI, '--json', 'demo', '--proxy-port', String(proxyPort), '--documents', '3000', '--live-seconds', '4'], { maxBuffer: 10 * 1024 * 1024 });
     const result = JSON.parse(stdout);
     expect(result.verified).toBe(true);
     for (const index of result.indices) expect(index.target).toBe(index.source);
     expect(result.liveRequests).toBeGreaterThan(20);
-    // Every live request came back as a tuple from the replay of the capture.
-    expect(result.tuples.tuples).toBeGreaterThanOrEqual(result.liveRequests);
-    expect(result.tuples.errors).toBe(0);
+    // Every live request came back as a tuple from the replay of the capture, and none is answered differently.
+    expect(result.report.tuples).toBeGreaterThanOrEqual(result.liveRequests);
+    expect(result.report.totals.different).toBe(0);
+    expect(result.report.byClass.map((c: any) => c.class)).toEqual(expect.arrayContaining(['search', 'write', 'bulk', 'scroll']));
+    expect(readFileSync(result.report.html, 'utf8')).toContain('<svg');
   });
 });
