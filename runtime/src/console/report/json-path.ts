@@ -74,16 +74,45 @@ export function parsePattern(text: string): Segment[] {
   return out;
 }
 
+/** A set of positions in a PathMatcher's patterns, with its transitions filled in as they are used. */
+export class MatchState {
+  /** Next states by the literal keys the patterns name here; any other key goes to `other`. */
+  readonly byKey = new Map<string, MatchState>();
+  array?: MatchState;
+  other?: MatchState;
+
+  constructor(
+    /** (pattern index << 8 | position), sorted. */
+    readonly codes: readonly number[],
+    readonly covered: boolean,
+    /** The literal keys some pattern expects next from here. */
+    readonly literals: ReadonlySet<string>,
+  ) {}
+
+  get dead(): boolean {
+    return this.codes.length === 0;
+  }
+}
+
+/** No key is this: it stands for "a key no pattern names" when a default transition is built. */
+const OTHER_KEY = '\u0000other';
+
 /**
- * A set of patterns compiled to a small automaton over segments: the diff walk carries a state
- * per value and asks at each step whether the value is covered. A state that can no longer match
- * is empty, so a value far from every pattern costs nothing.
+ * A set of patterns compiled to an automaton over segments, built lazily: the diff walk carries a
+ * state per value and asks at each step whether the value is covered. States are shared and each
+ * remembers its transitions, so a step is one map lookup however many patterns there are; a
+ * state that can no longer match is dead, and a value far from every pattern costs nothing.
  */
 export class PathMatcher {
   private readonly patterns: Segment[][];
+  private readonly states = new Map<string, MatchState>();
+  private readonly root: MatchState;
 
   constructor(patterns: readonly (string | Segment[])[]) {
     this.patterns = patterns.map((p) => (typeof p === 'string' ? parsePattern(p) : p));
+    const codes: number[] = [];
+    for (let p = 0; p < this.patterns.length; p++) this.close(p, 0, codes);
+    this.root = this.intern(codes);
   }
 
   get size(): number {
@@ -92,16 +121,41 @@ export class PathMatcher {
 
   /** The state at the root: every pattern at its start. */
   start(): MatchState {
-    const s: number[] = [];
-    for (let p = 0; p < this.patterns.length; p++) this.close(p, 0, s);
-    return s;
+    return this.root;
   }
 
   /** The state after one more step. */
   step(state: MatchState, segment: Segment): MatchState {
-    if (state.length === 0) return state;
+    if (state.dead) return state;
+    if (segment === ARRAY) return (state.array ??= this.compute(state, ARRAY));
+    if (state.literals.has(segment)) {
+      let next = state.byKey.get(segment);
+      if (!next) state.byKey.set(segment, (next = this.compute(state, segment)));
+      return next;
+    }
+    return (state.other ??= this.compute(state, OTHER_KEY));
+  }
+
+  /** Whether a pattern ends here: the value (and all below it) is covered. */
+  covered(state: MatchState): boolean {
+    return state.covered;
+  }
+
+  /** Whether a whole concrete path (or shape) is covered. */
+  matches(path: string | Segment[]): boolean {
+    let state = this.start();
+    if (state.covered) return true;
+    for (const seg of typeof path === 'string' ? parsePattern(path) : path) {
+      state = this.step(state, seg);
+      if (state.covered) return true;
+      if (state.dead) return false;
+    }
+    return false;
+  }
+
+  private compute(state: MatchState, segment: Segment): MatchState {
     const next: number[] = [];
-    for (const code of state) {
+    for (const code of state.codes) {
       const p = code >>> 8;
       const pos = code & 0xff;
       const pattern = this.patterns[p];
@@ -110,37 +164,33 @@ export class PathMatcher {
       if (want === '**') this.close(p, pos, next);
       else if (want === segment || (want === '*' && segment !== ARRAY)) this.close(p, pos + 1, next);
     }
-    return next;
+    return this.intern(next);
   }
 
-  /** Whether a pattern ends here: the value (and all below it) is covered. */
-  covered(state: MatchState): boolean {
-    for (const code of state) if ((code & 0xff) >= this.patterns[code >>> 8].length) return true;
-    return false;
-  }
-
-  /** Whether a whole concrete path (or shape) is covered. */
-  matches(path: string | Segment[]): boolean {
-    let state = this.start();
-    if (this.covered(state)) return true;
-    for (const seg of typeof path === 'string' ? parsePattern(path) : path) {
-      state = this.step(state, seg);
-      if (this.covered(state)) return true;
-      if (state.length === 0) return false;
+  private intern(codes: number[]): MatchState {
+    codes.sort((a, b) => a - b);
+    const key = codes.join(',');
+    let s = this.states.get(key);
+    if (!s) {
+      const literals = new Set<string>();
+      let covered = false;
+      for (const code of codes) {
+        const pattern = this.patterns[code >>> 8];
+        const pos = code & 0xff;
+        if (pos >= pattern.length) covered = true;
+        else if (pattern[pos] !== '**' && pattern[pos] !== '*' && pattern[pos] !== ARRAY) literals.add(pattern[pos]);
+      }
+      s = new MatchState(codes, covered, literals);
+      this.states.set(key, s);
     }
-    return false;
+    return s;
   }
 
   /** Adds pattern p at pos, and past any `**` there (it matches no segment too). */
   private close(p: number, pos: number, into: number[]): void {
-    this.add(into, (p << 8) | pos);
+    const code = (p << 8) | pos;
+    if (into.includes(code)) return;
+    into.push(code);
     if (this.patterns[p][pos] === '**') this.close(p, pos + 1, into);
   }
-
-  private add(into: number[], code: number): void {
-    if (!into.includes(code)) into.push(code);
-  }
 }
-
-/** Positions in a PathMatcher's patterns (pattern index << 8 | position). */
-export type MatchState = readonly number[];

@@ -1,6 +1,5 @@
 import { createReadStream, readdirSync, statSync, Stats } from 'node:fs';
 import path from 'node:path';
-import readline from 'node:readline';
 import { Readable } from 'node:stream';
 import { createGunzip, gunzipSync } from 'node:zlib';
 import { ConfigError, UserError } from '../../core/errors';
@@ -89,12 +88,28 @@ async function* parseLines(lines: AsyncIterable<string> | Iterable<string>, wher
   }
 }
 
+/** Lines of a text stream; a few times cheaper than readline's per-line regex and events. */
+async function* linesOf(input: Readable): AsyncGenerator<string> {
+  input.setEncoding('utf8');
+  let rest = '';
+  for await (const chunk of input as AsyncIterable<string>) {
+    const text = rest + chunk;
+    let start = 0;
+    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
+      yield text.slice(start, nl);
+      start = nl + 1;
+    }
+    rest = text.slice(start);
+  }
+  if (rest) yield rest;
+}
+
 async function* readFile(file: string, warnings: string[]): AsyncGenerator<unknown> {
-  const raw = createReadStream(file);
+  const raw = createReadStream(file, { highWaterMark: 1024 * 1024 });
   const gz = file.endsWith('.gz');
-  const input: Readable = gz ? raw.pipe(createGunzip()) : raw;
+  const input: Readable = gz ? raw.pipe(createGunzip({ chunkSize: 1024 * 1024 })) : raw;
   raw.on('error', (err) => input.destroy(err));
-  const lines = readline.createInterface({ input, crlfDelay: Infinity });
+  const lines = linesOf(input);
   let read = 0;
   try {
     for await (const t of parseLines(lines, file)) {
@@ -114,7 +129,7 @@ async function* readFile(file: string, warnings: string[]): AsyncGenerator<unkno
     throw err;
   } finally {
     // A reader that stops early (show --limit) leaves the rest unread: whatever the streams say now is no one's error.
-    lines.close();
+    await lines.return(undefined);
     for (const s of [input, raw]) {
       s.on('error', () => undefined);
       s.destroy();
