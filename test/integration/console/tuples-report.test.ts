@@ -1,18 +1,16 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { ClusterClient } from '../../../runtime/src/core/cluster-client';
 import { createKafka } from '../../../runtime/src/core/kafka-client';
 import { artifactPath, launchChromium } from '../support/browser';
 import { startCaptureProxy } from '../support/capture-proxy';
+import { consoleCli } from '../support/console-cli';
 import { stackEndpoints, uniqueName } from '../support/env';
 import { headerValue, parseResponse } from '../../../runtime/src/replayer/http-message';
 import { createTopic, deleteTopic, httpRequest, RawConnection, startReplayer, waitAllCommitted } from '../replayer/support';
 
-const CLI = path.resolve(__dirname, '../../../runtime/dist/console/cli.js');
 const env = stackEndpoints();
 const work = mkdtempSync(path.join(os.tmpdir(), 'tuples-report-'));
 const index = uniqueName('shop');
@@ -20,15 +18,6 @@ const topic = uniqueName('report-traffic');
 const kafka = createKafka({ brokers: env.kafkaBrokers, clientId: 'report-test' });
 const source = new ClusterClient({ endpoint: env.sourceUrl });
 const target = new ClusterClient({ endpoint: env.targetUrl });
-
-async function consoleCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)('node', [CLI, ...args], { maxBuffer: 50 * 1024 * 1024 });
-    return { code: 0, stdout, stderr };
-  } catch (err: any) {
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
 
 const fruits = ['apple', 'pear', 'plum', 'cherry'];
 const docs = Array.from({ length: 60 }, (_, i) => ({
@@ -157,7 +146,8 @@ describe('tuples report on a replay captured in front of Elasticsearch 7.10 and 
     expect(report.byClass.map((c: any) => c.class).sort()).toEqual(['admin', 'bulk', 'count', 'get', 'scroll', 'search', 'write']);
     // The scroll's continuations carry the source's scroll id, which the target cannot know.
     expect(report.expectedReasons).toEqual(expect.arrayContaining([expect.objectContaining({ reason: 'foreignScroll' })]));
-    expect(r.stderr).toContain(`HTML report: ${html}`);
+    expect(report.htmlFile).toBe(html);
+    expect((await consoleCli(['tuples', 'report', '--tuple-dir', selfReplay, '--html', html])).stdout).toContain(`HTML report: ${html}`);
   });
 
   it('renders the HTML report in Chromium with the numbers of the --json output', async () => {
@@ -241,14 +231,12 @@ describe('tuples report --baseline source', () => {
     }
     const dir = mkdtempSync(path.join(work, 'baseline-'));
     writeFileSync(path.join(dir, 'tuples-0001.log.gz'), gzipSync(lines.join('\n')));
-    const yaml = path.join(dir, 'services.yaml');
-    writeFileSync(yaml, `source_cluster:\n  endpoint: ${env.sourceUrl}\n  no_auth:\n`);
 
     const plain = JSON.parse((await consoleCli(['--json', 'tuples', 'report', '--tuple-dir', dir])).stdout);
     expect(plain.totals.different).toBeGreaterThan(0);
     expect(plain.topDifferent[0].paths.map((p: any) => p.path)).toEqual(['hits.hits[]._id']);
 
-    const r = await consoleCli(['--config', yaml, '--json', 'tuples', 'report', '--tuple-dir', dir, '--baseline', 'source']);
+    const r = await consoleCli(['--json', 'tuples', 'report', '--tuple-dir', dir, '--baseline', 'source'], `source_cluster:\n  endpoint: ${env.sourceUrl}\n  no_auth:\n`);
     const learned = JSON.parse(r.stdout);
     expect(learned.totals).toEqual({ same: 4, expected: 0, different: 0 });
     expect(learned.noise.learned).toEqual([{ endpoint: `POST /${idx}/_search`, paths: ['hits.hits[]._id'] }]);
