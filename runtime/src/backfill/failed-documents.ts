@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { appendFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
-import { ConfigError } from '../core/errors';
+import { ConfigError, UserError } from '../core/errors';
 import { awsErrorText, getObject, listKeys, s3Client, S3Location } from '../core/results/s3';
 import { S3LineWriter } from '../core/results/s3-line-writer';
 
@@ -94,7 +94,7 @@ export async function readFailedIds(from: { file?: string; s3?: S3Location }): P
       }
     } catch (err) {
       if (err instanceof ConfigError) throw err;
-      throw new ConfigError(`cannot read the failed documents in s3://${from.s3.bucket}/${from.s3.prefix}: ${awsErrorText(err)}`);
+      throw new UserError('AWS_CALL_FAILED', `cannot read the failed documents in s3://${from.s3.bucket}/${from.s3.prefix}: ${awsErrorText(err)}`);
     } finally {
       client.destroy();
     }

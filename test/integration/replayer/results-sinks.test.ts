@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { consoleCli } from '../support/console-cli';
 import { decodeTrafficStream, encodeTrafficStream } from '../../../runtime/src/core/traffic-stream';
 import { encodeConnection, interleave, toKafkaMessages } from '../support/capture-encoder';
 import { stackEndpoints, uniqueName } from '../support/env';
@@ -98,6 +99,18 @@ describe('replayer results in S3 (moto)', () => {
     const objects = await s3Texts(bucket);
     expect(objects.every((o) => /^tuples\/[^/]+\/\d{4}\/\d{2}\/\d{2}\/\d{2}\/tuples-.*-\d{6}\.log\.gz$/.test(o.key))).toBe(true);
     expect([...endsAt.keys()].filter((id) => !tupleIds(objects.map((o) => o.text)).has(id))).toEqual([]);
+
+    // The console reads them where they are: from the replayer's flags, or services.yaml's tuples section.
+    const env = { ...process.env, ...awsEnv };
+    const viaFlags = await consoleCli(['--json', 'tuples', 'report', ...s3Args(bucket)], undefined, env);
+    const report = JSON.parse(viaFlags.stdout);
+    expect(report.location).toBe(`s3://${bucket}/tuples/`);
+    expect(report.tuples).toBeGreaterThanOrEqual(240);
+    expect(report.byClass).toEqual([expect.objectContaining({ class: 'write', different: 0 })]);
+    const yaml = `tuples:\n  s3:\n    bucket: ${bucket}\n    prefix: tuples/\n    region: us-east-1\n    endpoint: ${motoUrl}\n`;
+    expect(JSON.parse((await consoleCli(['--json', 'tuples', 'summary'], yaml, env)).stdout).tuples).toBe(report.tuples);
+    const empty = await consoleCli(['tuples', 'report', ...s3Args(bucket), '--tuple-s3-prefix', 'nothing-here/'], undefined, env);
+    expect([empty.code, empty.stderr.trim()]).toEqual([2, expect.stringMatching(new RegExp(`s3://${bucket}/nothing-here/ holds no tuple objects`))]);
   });
 });
 

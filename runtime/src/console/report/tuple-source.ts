@@ -41,9 +41,10 @@ export function tupleFiles(dir: string): string[] {
   return out.sort();
 }
 
-export class TruncatedTuplesError extends UserError {
+/** Bad input, as a usage error is: the caller must point at other files or repair these. */
+export class TruncatedTuplesError extends ConfigError {
   constructor(where: string, read: number) {
-    super('TUPLES_TRUNCATED', `${where} is cut off after ${read} tuples (an incomplete gzip stream): a replayer killed while writing it, or a copy that did not finish; copy it again, or move it aside to report on the rest`, 1);
+    super(`${where} is cut off after ${read} tuples (an incomplete gzip stream): a replayer killed while writing it, or a copy that did not finish; copy it again, or move it aside to report on the rest`);
   }
 }
 
@@ -145,7 +146,7 @@ async function* readS3(loc: S3Location): AsyncGenerator<unknown> {
     try {
       keys = (await listKeys(client, loc)).filter((k) => TUPLE_FILE.test(k.key));
     } catch (err) {
-      throw new UserError('TUPLES_S3', `cannot list ${where}: ${awsErrorText(err)}`);
+      throw new UserError('AWS_CALL_FAILED', `cannot list ${where}: ${awsErrorText(err)}`);
     }
     if (keys.length === 0) throw new ConfigError(`${where} holds no tuple objects: is it the replayer's --tuple-s3-bucket and --tuple-s3-prefix, and has the replayer written anything yet?`);
     for (const { key } of keys) {
@@ -154,7 +155,7 @@ async function* readS3(loc: S3Location): AsyncGenerator<unknown> {
       try {
         bytes = await getObject(client, loc.bucket, key);
       } catch (err) {
-        throw new UserError('TUPLES_S3', `cannot read ${name}: ${awsErrorText(err)}`);
+        throw new UserError('AWS_CALL_FAILED', `cannot read ${name}: ${awsErrorText(err)}`);
       }
       let text: string;
       try {
