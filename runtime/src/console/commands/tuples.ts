@@ -15,11 +15,14 @@ import { Verb, VerbOption } from '../verb';
 
 /**
  * Where the tuples are: the replayer's own flags on the command line; else the directory the
- * console was started with; else services.yaml's tuples section (what the CDK app writes).
+ * console was started with; else MIGRATION_TUPLE_S3_BUCKET/_PREFIX (what the CDK app gives the
+ * console task); else services.yaml's tuples section.
  */
-async function tupleLocation(ctx: ConsoleContext, input: TupleLocationFlags): Promise<TupleLocation> {
+export async function tupleLocation(ctx: ConsoleContext, input: TupleLocationFlags): Promise<TupleLocation> {
   if (input.tupleDir || input.tupleS3Bucket) return resolveTupleLocation(input);
   if (ctx.tupleDir) return { dir: ctx.tupleDir };
+  const bucket = ctx.env.MIGRATION_TUPLE_S3_BUCKET;
+  if (bucket) return resolveTupleLocation({ tupleS3Bucket: bucket, tupleS3Prefix: ctx.env.MIGRATION_TUPLE_S3_PREFIX ?? 'tuples/', tupleS3Endpoint: ctx.env.MIGRATION_TUPLE_S3_ENDPOINT });
   let yaml: ServicesYaml | undefined;
   try {
     yaml = await ctx.config();
