@@ -1,8 +1,27 @@
+import {
+  ELASTICSEARCH_7_10,
+  FramingRules,
+  HeaderCollector,
+  hexDigit,
+  parseChunkSize,
+  parseRequestLine,
+  Refusal,
+  refusesMethod,
+  requestFraming,
+  skippedBeforeRequest,
+} from './http-framing-rules';
+
 /**
  * An incremental HTTP/1.1 boundary parser: it finds where each request or response head ends and
  * where its body ends (Content-Length, chunked, no body, until close), without copying body bytes.
  * It never buffers a body; a head is copied only when it spans chunks. Callers drive it with
  * execute() and get one event at a time, so they can act on exact byte offsets (relay, capture).
+ *
+ * Requests are framed as the source's server frames them (core/http-framing-rules.ts: Netty's
+ * HttpObjectDecoder as Elasticsearch 7.10 or OpenSearch 2.19 apply it, with its table of cases), so
+ * that one parsed request is one request the source executed; a request the source refuses is an
+ * Error. With `reportBody`, body bytes come as Body events (bodyStart..offset, chunk framing left
+ * out), so that a message parser can be built on top of this one.
  */
 
 export enum ParseEvent {
@@ -12,8 +31,14 @@ export enum ParseEvent {
   HeadComplete,
   /** A message (head and body) just ended at `offset`. */
   MessageComplete,
-  /** The bytes are not HTTP/1.x; `error` says why. The parser stays in this state. */
+  /**
+   * Requests: the source refuses the message (400, or it closes: `closesWithoutAnswer`) and reads
+   * nothing more of the connection. Responses: the bytes are not HTTP/1.x. `error` says why. The
+   * parser stays in this state.
+   */
   Error,
+  /** With `reportBody`: body bytes from `bodyStart` to `offset`. */
+  Body,
 }
 
 export type HttpMessageKind = 'request' | 'response';
@@ -27,7 +52,7 @@ export interface HttpHead {
   statusCode: number;
   /** e.g. 'HTTP/1.1' */
   version: string;
-  /** Header names and values as sent, in order (values trimmed). */
+  /** Header names and values as the server reads them, in order (values trimmed, folded lines joined). */
   headers: Array<[string, string]>;
   /** Bytes of the start line with its line end. */
   firstLineByteLength: number;
@@ -36,13 +61,16 @@ export interface HttpHead {
   /** Body length from Content-Length, or -1. */
   contentLength: number;
   chunked: boolean;
-  /** The message has no body (by method, status or framing). */
+  /** The message has no body (by method, status, framing or a failed expectation). */
   bodyless: boolean;
-  /** A response body that ends when the connection closes. */
+  /** A body that ends when the connection closes. */
   untilClose: boolean;
   /** Request asks to switch protocols (Upgrade header) or is CONNECT. */
   upgrade: boolean;
+  /** The source answers 100 Continue before it reads the body. */
   expectContinue: boolean;
+  /** The source answers 417/413 at once and reads what follows the head as the next request. */
+  expectationFailed: boolean;
   /** Exact bytes of the head (any leading empty lines included). */
   raw: Buffer;
 }
@@ -52,21 +80,20 @@ export interface HttpBoundaryParserOptions {
   maxHeadBytes?: number;
   /** Response parsers: the method of the request being answered (HEAD and CONNECT change framing). */
   requestMethod?: () => string | undefined;
+  /** Request parsers: the framing rules of the server the requests go to (default Elasticsearch 7.10). */
+  rules?: FramingRules;
+  /** Emit Body events for body bytes. */
+  reportBody?: boolean;
 }
 
 const enum S {
   HeadStart,
   Head,
   BodyLength,
-  ChunkSize,
-  ChunkExt,
-  ChunkSizeLf,
+  ChunkSizeLine,
   ChunkData,
-  ChunkDataCr,
-  ChunkDataLf,
-  TrailerLineStart,
+  ChunkDelimiter,
   TrailerLine,
-  TrailerEndLf,
   UntilClose,
   Done,
   Failed,
@@ -75,31 +102,50 @@ const enum S {
 const LF = 10;
 const CR = 13;
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const REQUEST_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) (\S+) (HTTP\/\d\.\d)$/;
 const STATUS_LINE = /^(HTTP\/\d\.\d) (\d{3})(?: .*)?$/;
-const MAX_CHUNK_SIZE = 2 ** 40;
+/** Chunk-size and trailer lines of responses: our own bound, as for heads. */
+const MAX_RESPONSE_LINE = 64 * 1024;
 
 export class HttpBoundaryParser {
   /** Where the last execute() stopped, in the buffer it was given. */
   offset = 0;
+  /** With reportBody: where the body bytes of the last Body event begin. */
+  bodyStart = 0;
   /** The head of the message being parsed (valid from HeadComplete until the next message starts). */
   head: HttpHead | undefined;
   error: string | undefined;
+  /** Requests: the source closes the connection without answering the refused message. */
+  closesWithoutAnswer = false;
   private state = S.HeadStart;
   private readonly maxHeadBytes: number;
+  private readonly rules: FramingRules;
+  private readonly isRequest: boolean;
   private headParts: Buffer[] = [];
   private headBytes = 0;
+  private headStartInChunk = -1;
+  /** Bytes of the current line so far (no LF), and whether the last of them is a CR. */
   private lineBytes = 0;
-  private lineIsCr = false;
+  private lineEndsCr = false;
+  /** Lines of the head completed so far (0: in the start line). */
+  private lineIndex = 0;
+  /** Bytes before the start line (skipped by the server). */
+  private leadingBytes = 0;
+  /** Header bytes the source counts against http.max_header_size (trailers included). */
+  private headerSize = 0;
   private remaining = 0;
-  private chunkDigits = 0;
+  /** The message ends at the start of the next call (a head without a body, or after Body). */
   private completeAfterHead = false;
+  /** A chunk-size or trailer line that spans chunks. */
+  private lineParts: Buffer[] = [];
+  private trailers: HeaderCollector | undefined;
 
   constructor(
     readonly kind: HttpMessageKind,
     private readonly opts: HttpBoundaryParserOptions = {},
   ) {
     this.maxHeadBytes = opts.maxHeadBytes ?? 64 * 1024;
+    this.rules = opts.rules ?? ELASTICSEARCH_7_10;
+    this.isRequest = kind === 'request';
   }
 
   /** True while a head is being collected (its bytes are held by the parser, see carriedHeadBytes()). */
@@ -131,7 +177,7 @@ export class HttpBoundaryParser {
     const end = buf.length;
     let pos = offset;
     if (this.completeAfterHead) {
-      // A head without a body: the message ends where the head did.
+      // A head without a body (or a body already handed out): the message ends here.
       this.completeAfterHead = false;
       this.state = S.Done;
       this.offset = pos;
@@ -142,18 +188,22 @@ export class HttpBoundaryParser {
     while (pos < end) {
       switch (this.state) {
         case S.HeadStart: {
-          // Empty lines before a request line are ignored (RFC 9112 2.2); they stay in the head's bytes.
+          // Bytes the server skips before a start line stay in the head's bytes.
           const b = buf[pos];
-          if (b === CR || b === LF) {
+          if (this.isRequest ? skippedBeforeRequest(this.rules, b) : b === CR || b === LF) {
             pos++;
             leadingInChunk++;
             this.headBytes++;
-            if (this.headBytes > this.maxHeadBytes) return this.fail('too many empty lines before a message', start);
+            this.leadingBytes++;
+            if (this.headBytes > this.maxHeadBytes) return this.fail('too many bytes before a message', start);
+            // Netty 4.1.118 refuses more skipped bytes than a request line may have (4.1.49 counts them into the line).
+            if (this.isRequest && !this.rules.limitCountsCr && this.leadingBytes > this.rules.maxInitialLineLength) return this.fail('too many control bytes before a request', start);
             continue;
           }
           this.state = S.Head;
           this.lineBytes = 0;
-          this.lineIsCr = false;
+          this.lineEndsCr = false;
+          this.lineIndex = 0;
           this.headStartInChunk = pos - this.headBytes >= start ? pos - this.headBytes : -1;
           continue;
         }
@@ -161,114 +211,120 @@ export class HttpBoundaryParser {
           const headChunkStart = this.headStartInChunk >= 0 ? this.headStartInChunk : start;
           const nl = buf.indexOf(LF, pos);
           if (nl < 0) {
-            this.lineIsCr = this.lineBytes === 0 && end - pos === 1 && buf[pos] === CR;
             this.lineBytes += end - pos;
+            this.lineEndsCr = buf[end - 1] === CR;
             this.headBytes += end - pos;
-            if (this.headBytes > this.maxHeadBytes) return this.fail(`head longer than ${this.maxHeadBytes} bytes`, start);
+            const problem = this.headLimit(false);
+            if (problem) return this.fail(problem, start);
             this.headParts.push(buf.subarray(headChunkStart, end));
             this.headStartInChunk = -1;
             this.offset = end;
             return ParseEvent.NeedMore;
           }
-          const lineLen = this.lineBytes + (nl - pos);
-          const emptyLine = lineLen === 0 || (lineLen === 1 && (nl > pos ? buf[pos] === CR : this.lineIsCr));
+          this.lineBytes += nl - pos;
+          if (nl > pos) this.lineEndsCr = buf[nl - 1] === CR;
           this.headBytes += nl + 1 - pos;
           pos = nl + 1;
+          const problem = this.headLimit(true);
+          if (problem) return this.fail(problem, start);
+          const emptyLine = this.lineBytes === 0 || (this.lineBytes === 1 && this.lineEndsCr);
           this.lineBytes = 0;
-          this.lineIsCr = false;
-          if (this.headBytes > this.maxHeadBytes) return this.fail(`head longer than ${this.maxHeadBytes} bytes`, start);
-          if (!emptyLine) continue;
+          this.lineEndsCr = false;
+          this.lineIndex++;
+          if (!emptyLine || this.lineIndex === 1) continue;
           const tail = buf.subarray(headChunkStart, pos);
           const raw = this.headParts.length === 0 ? tail : Buffer.concat([...this.headParts, tail]);
           this.headParts = [];
           this.headStartInChunk = -1;
-          const problem = this.parseHead(raw);
-          if (problem) return this.fail(problem, start);
+          const refusal = this.isRequest ? this.parseRequestHead(raw) : this.parseResponseHead(raw);
+          if (refusal) return this.fail(refusal, start);
           this.offset = pos;
           return ParseEvent.HeadComplete;
         }
         case S.BodyLength: {
+          const from = pos;
           const take = Math.min(this.remaining, end - pos);
           this.remaining -= take;
           pos += take;
+          if (this.opts.reportBody) {
+            // The message completes on the next call, after its last body bytes.
+            if (this.remaining === 0) this.completeAfterHead = true;
+            return this.body(from, pos);
+          }
           if (this.remaining === 0) return this.complete(pos);
           break;
         }
-        case S.ChunkSize: {
-          const b = buf[pos];
-          const digit = hexValue(b);
-          if (digit >= 0) {
-            this.remaining = this.remaining * 16 + digit;
-            this.chunkDigits++;
-            if (this.remaining > MAX_CHUNK_SIZE) return this.fail('chunk size too large', start);
-          } else if (this.chunkDigits === 0) {
-            return this.fail('chunk size is not a hex number', start);
-          } else if (b === 0x3b /* ; */ || b === 0x20 || b === 0x09) {
-            this.state = S.ChunkExt;
-          } else if (b === CR) {
-            this.state = S.ChunkSizeLf;
-          } else if (b === LF) {
-            this.afterChunkSize();
-          } else {
-            return this.fail('chunk size is not a hex number', start);
+        case S.ChunkSizeLine: {
+          const line = this.takeLine(buf, pos, end);
+          if (line === undefined) {
+            const problem = this.lineLimit(this.rules.maxInitialLineLength, 0);
+            if (problem) return this.fail(problem, start);
+            pos = end;
+            break;
           }
-          pos++;
+          pos = this.offset;
+          const problem = this.lineLimit(this.rules.maxInitialLineLength, 0);
+          if (problem) return this.fail(problem, start);
+          const size = this.isRequest ? parseChunkSize(this.rules, line) : responseChunkSize(line);
+          if (typeof size !== 'number') return this.fail(size, start);
+          this.lineBytes = 0;
+          if (size === 0) {
+            this.state = S.TrailerLine;
+            this.trailers = this.isRequest ? new HeaderCollector(this.rules) : undefined;
+          } else {
+            this.remaining = size;
+            this.state = S.ChunkData;
+          }
           break;
         }
-        case S.ChunkExt: {
+        case S.ChunkData: {
+          const from = pos;
+          const take = Math.min(this.remaining, end - pos);
+          this.remaining -= take;
+          pos += take;
+          if (this.remaining === 0) this.state = S.ChunkDelimiter;
+          if (this.opts.reportBody) return this.body(from, pos);
+          break;
+        }
+        case S.ChunkDelimiter: {
+          // Netty skips whatever follows chunk data up to the next LF.
           const nl = buf.indexOf(LF, pos);
           if (nl < 0) {
             pos = end;
           } else {
             pos = nl + 1;
-            this.afterChunkSize();
+            this.startChunk();
           }
           break;
         }
-        case S.ChunkSizeLf:
-          if (buf[pos] !== LF) return this.fail('chunk size line does not end with CRLF', start);
-          pos++;
-          this.afterChunkSize();
-          break;
-        case S.ChunkData: {
-          const take = Math.min(this.remaining, end - pos);
-          this.remaining -= take;
-          pos += take;
-          if (this.remaining === 0) this.state = S.ChunkDataCr;
-          break;
-        }
-        case S.ChunkDataCr: {
-          const b = buf[pos++];
-          if (b === CR) this.state = S.ChunkDataLf;
-          else if (b === LF) this.startChunk();
-          else return this.fail('chunk data is longer than its size', start);
-          break;
-        }
-        case S.ChunkDataLf:
-          if (buf[pos++] !== LF) return this.fail('chunk data is not followed by CRLF', start);
-          this.startChunk();
-          break;
-        case S.TrailerLineStart: {
-          const b = buf[pos++];
-          if (b === LF) return this.complete(pos);
-          this.state = b === CR ? S.TrailerEndLf : S.TrailerLine;
-          break;
-        }
-        case S.TrailerEndLf:
-          if (buf[pos++] !== LF) return this.fail('chunked body does not end with CRLF', start);
-          return this.complete(pos);
         case S.TrailerLine: {
-          const nl = buf.indexOf(LF, pos);
-          if (nl < 0) pos = end;
-          else {
-            pos = nl + 1;
-            this.state = S.TrailerLineStart;
+          const line = this.takeLine(buf, pos, end);
+          if (line === undefined) {
+            const problem = this.trailerLimit(false);
+            if (problem) return this.fail(problem, start);
+            pos = end;
+            break;
           }
+          pos = this.offset;
+          const problem = this.trailerLimit(true);
+          if (problem) return this.fail(problem, start);
+          this.lineBytes = 0;
+          if (line.length === 0) {
+            const refusal = this.trailers?.finish();
+            if (refusal) return this.fail(refusal, start);
+            return this.complete(pos);
+          }
+          if (this.isRequest && this.rules.crInLineRefused && line.includes('\r')) return this.fail('a CR inside a trailer line', start);
+          const refusal = this.trailers?.add(line);
+          if (refusal) return this.fail(refusal, start);
           break;
         }
-        case S.UntilClose:
+        case S.UntilClose: {
+          const from = pos;
           pos = end;
+          if (this.opts.reportBody) return this.body(from, pos);
           break;
+        }
         case S.Done:
           this.resetMessage();
           break;
@@ -288,11 +344,12 @@ export class HttpBoundaryParser {
   }
 
   /**
-   * The connection ended. Completes a body that runs until close; a message cut short is an Error;
-   * NeedMore when the stream ended cleanly between messages.
+   * The connection ended. Completes a response body that runs until close; a message cut short is
+   * an Error (the source never executes a request it did not get whole); NeedMore when the stream
+   * ended cleanly between messages.
    */
   finish(): ParseEvent {
-    if (this.state === S.UntilClose) {
+    if (this.state === S.UntilClose && !this.isRequest) {
       this.state = S.Done;
       return ParseEvent.MessageComplete;
     }
@@ -303,19 +360,26 @@ export class HttpBoundaryParser {
     return ParseEvent.Error;
   }
 
-  private headStartInChunk = -1;
-
   private resetMessage(): void {
     this.state = S.HeadStart;
     this.head = undefined;
     this.headBytes = 0;
     this.headParts = [];
     this.remaining = 0;
+    this.leadingBytes = 0;
+    this.headerSize = 0;
+    this.lineBytes = 0;
+    this.trailers = undefined;
   }
 
-  private fail(reason: string, start: number): ParseEvent {
+  private fail(reason: string | Refusal, start: number): ParseEvent {
     this.state = S.Failed;
-    this.error = reason;
+    if (typeof reason === 'string') {
+      this.error = reason;
+    } else {
+      this.error = reason.reason;
+      this.closesWithoutAnswer = reason.closes;
+    }
     this.offset = start;
     return ParseEvent.Error;
   }
@@ -326,22 +390,131 @@ export class HttpBoundaryParser {
     return ParseEvent.MessageComplete;
   }
 
-  private afterChunkSize(): void {
-    if (this.remaining === 0) {
-      this.state = S.TrailerLineStart;
-    } else {
-      this.state = S.ChunkData;
-    }
+  private body(from: number, pos: number): ParseEvent {
+    this.bodyStart = from;
+    this.offset = pos;
+    return ParseEvent.Body;
   }
 
   private startChunk(): void {
-    this.state = S.ChunkSize;
+    this.state = S.ChunkSizeLine;
     this.remaining = 0;
-    this.chunkDigits = 0;
+    this.lineBytes = 0;
   }
 
-  /** Reads the head's framing; returns a problem or undefined. Sets the next state. */
-  private parseHead(raw: Buffer): string | undefined {
+  /**
+   * The line from pos to the next LF, without its line end (one CR before the LF dropped), with
+   * `offset` set after the LF; undefined (the bytes kept) when there is no LF yet.
+   */
+  private takeLine(buf: Buffer, pos: number, end: number): string | undefined {
+    const nl = buf.indexOf(LF, pos);
+    if (nl < 0) {
+      this.lineParts.push(buf.subarray(pos, end));
+      this.lineBytes += end - pos;
+      this.lineEndsCr = buf[end - 1] === CR;
+      return undefined;
+    }
+    let text: string;
+    if (this.lineParts.length === 0) {
+      text = buf.toString('latin1', pos, nl);
+    } else {
+      this.lineParts.push(buf.subarray(pos, nl));
+      text = Buffer.concat(this.lineParts).toString('latin1');
+      this.lineParts = [];
+    }
+    this.lineBytes = text.length;
+    this.lineEndsCr = text.charCodeAt(text.length - 1) === CR;
+    this.offset = nl + 1;
+    return this.lineEndsCr ? text.slice(0, -1) : text;
+  }
+
+  /** The source's limits on the start line and on the header section, checked as Netty does. */
+  private headLimit(atLineEnd: boolean): string | undefined {
+    if (this.headBytes > this.maxHeadBytes) return `head longer than ${this.maxHeadBytes} bytes`;
+    if (!this.isRequest) return undefined;
+    if (this.lineIndex === 0) {
+      const used = this.rules.limitCountsCr ? this.leadingBytes : 0;
+      return this.lineLimit(this.rules.maxInitialLineLength, used) && `request line longer than ${this.rules.maxInitialLineLength} bytes`;
+    }
+    const problem = this.lineLimit(this.rules.maxHeaderSize, this.headerSize);
+    if (problem) return `headers longer than ${this.rules.maxHeaderSize} bytes`;
+    if (atLineEnd) this.headerSize += this.lineBytes - (this.lineEndsCr ? 1 : 0);
+    return undefined;
+  }
+
+  private trailerLimit(atLineEnd: boolean): string | undefined {
+    if (!this.isRequest) return this.lineBytes > MAX_RESPONSE_LINE ? 'trailer line too long' : undefined;
+    const problem = this.lineLimit(this.rules.maxHeaderSize, this.headerSize);
+    if (problem) return `headers and trailers longer than ${this.rules.maxHeaderSize} bytes`;
+    if (atLineEnd) this.headerSize += this.lineBytes - (this.lineEndsCr ? 1 : 0);
+    return undefined;
+  }
+
+  /**
+   * Set when the current line breaks a limit of `max` with `used` bytes counted before it. Netty
+   * 4.1.49 counts the CR it drops with the LF; 4.1.118 does not (a trailing CR is taken as that one).
+   */
+  private lineLimit(max: number, used: number): string | undefined {
+    if (!this.isRequest) return this.lineBytes > MAX_RESPONSE_LINE ? 'line too long' : undefined;
+    const counted = !this.rules.limitCountsCr && this.lineEndsCr ? this.lineBytes - 1 : this.lineBytes;
+    return used + counted > max ? 'line too long' : undefined;
+  }
+
+  /** Reads a request head with the source's rules; returns the refusal, or sets the next state. */
+  private parseRequestHead(raw: Buffer): Refusal | string | undefined {
+    const text = raw.toString('latin1');
+    const leading = this.leadingBytes;
+    const lines = text.slice(leading).split('\n');
+    // lines: start line, header lines..., the empty line, '' (after the last LF).
+    const rules = this.rules;
+    const strip = (l: string) => (l.charCodeAt(l.length - 1) === CR ? l.slice(0, -1) : l);
+    const first = strip(lines[0]);
+    if (rules.crInLineRefused && first.includes('\r')) return 'a CR inside the request line';
+    const line = parseRequestLine(rules, first);
+    if ('reason' in line) return line;
+    const collector = new HeaderCollector(rules);
+    for (let i = 1; i < lines.length - 2; i++) {
+      const l = strip(lines[i]);
+      if (rules.crInLineRefused && l.includes('\r')) return 'a CR inside a header line';
+      const refusal = collector.add(l);
+      if (refusal) return refusal;
+    }
+    const refusal = collector.finish();
+    if (refusal) return refusal;
+    const framing = requestFraming(rules, line, collector.headers);
+    if ('reason' in framing) return framing;
+    const closes = refusesMethod(rules, line.method);
+    if (closes) return closes;
+    const firstLineByteLength = lines[0].length + 1;
+    let upgrade = line.method === 'CONNECT';
+    for (const [n] of collector.headers) if (n.length === 7 && n.toLowerCase() === 'upgrade') upgrade = true;
+    const head: HttpHead = {
+      method: line.method,
+      target: line.target,
+      statusCode: 0,
+      version: line.version,
+      headers: collector.headers,
+      firstLineByteLength,
+      headersByteLength: raw.length - leading - firstLineByteLength,
+      contentLength: framing.contentLength,
+      chunked: framing.chunked,
+      bodyless: framing.bodyless,
+      untilClose: framing.untilClose,
+      upgrade,
+      expectContinue: framing.expectContinue,
+      expectationFailed: framing.expectationFailed,
+      raw,
+    };
+    this.head = head;
+    if (framing.bodyless) this.completeAfterHead = true;
+    else if (framing.chunked) this.startChunk();
+    else if (framing.untilClose) this.state = S.UntilClose;
+    else this.setLengthBody(framing.contentLength);
+    return undefined;
+  }
+
+  /** Reads a response head (a server's own output: plain HTTP/1.x rules); sets the next state. */
+  private parseResponseHead(raw: Buffer): string | undefined {
     const text = raw.toString('latin1');
     let lineStart = 0;
     while (text.charCodeAt(lineStart) === CR || text.charCodeAt(lineStart) === LF) lineStart++;
@@ -349,11 +522,13 @@ export class HttpBoundaryParser {
     let nl = text.indexOf('\n', lineStart);
     const firstLine = stripCr(text.slice(lineStart, nl));
     const firstLineByteLength = nl + 1 - leading;
+    const m = STATUS_LINE.exec(firstLine);
+    if (!m) return `malformed status line "${firstLine.slice(0, 100)}"`;
     const head: HttpHead = {
       method: '',
       target: '',
-      statusCode: 0,
-      version: '',
+      statusCode: Number(m[2]),
+      version: m[1],
       headers: [],
       firstLineByteLength,
       headersByteLength: raw.length - leading - firstLineByteLength,
@@ -363,22 +538,10 @@ export class HttpBoundaryParser {
       untilClose: false,
       upgrade: false,
       expectContinue: false,
+      expectationFailed: false,
       raw,
     };
-    if (this.kind === 'request') {
-      const m = REQUEST_LINE.exec(firstLine);
-      if (!m) return `malformed request line "${firstLine.slice(0, 100)}"`;
-      head.method = m[1];
-      head.target = m[2];
-      head.version = m[3];
-    } else {
-      const m = STATUS_LINE.exec(firstLine);
-      if (!m) return `malformed status line "${firstLine.slice(0, 100)}"`;
-      head.version = m[1];
-      head.statusCode = Number(m[2]);
-    }
     let transferEncoding: string | undefined;
-    let hasUpgradeHeader = false;
     for (lineStart = nl + 1; ; lineStart = nl + 1) {
       nl = text.indexOf('\n', lineStart);
       if (nl < 0) break;
@@ -390,49 +553,31 @@ export class HttpBoundaryParser {
       if (!TOKEN.test(name)) return `malformed header name "${name.slice(0, 100)}"`;
       const value = line.slice(colon + 1).trim();
       head.headers.push([name, value]);
-      switch (name.length) {
-        case 14:
-          if (name.toLowerCase() === 'content-length') {
-            if (!/^\d{1,15}$/.test(value)) return `invalid Content-Length "${value.slice(0, 40)}"`;
-            const n = Number(value);
-            if (head.contentLength >= 0 && head.contentLength !== n) return 'conflicting Content-Length headers';
-            head.contentLength = n;
-          }
-          break;
-        case 17:
-          if (name.toLowerCase() === 'transfer-encoding') transferEncoding = transferEncoding ? `${transferEncoding}, ${value}` : value;
-          break;
-        case 7:
-          if (name.toLowerCase() === 'upgrade') hasUpgradeHeader = true;
-          break;
-        case 6:
-          if (name.toLowerCase() === 'expect' && value.toLowerCase() === '100-continue') head.expectContinue = true;
-          break;
+      if (name.length === 14 && name.toLowerCase() === 'content-length') {
+        if (!/^\d{1,15}$/.test(value)) return `invalid Content-Length "${value.slice(0, 40)}"`;
+        const n = Number(value);
+        if (head.contentLength >= 0 && head.contentLength !== n) return 'conflicting Content-Length headers';
+        head.contentLength = n;
+      } else if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') {
+        transferEncoding = transferEncoding ? `${transferEncoding}, ${value}` : value;
       }
     }
     if (transferEncoding !== undefined) {
       const codings = transferEncoding.toLowerCase().split(',');
       head.chunked = codings[codings.length - 1].trim() === 'chunked';
-      if (!head.chunked && this.kind === 'request') return `Transfer-Encoding "${transferEncoding}" does not end with chunked`;
     }
     this.head = head;
-    if (this.kind === 'request') {
-      head.upgrade = hasUpgradeHeader || head.method === 'CONNECT';
-      if (head.chunked) this.startChunk();
-      else this.setLengthBody(head.contentLength);
+    const method = this.opts.requestMethod?.();
+    const status = head.statusCode;
+    if (status < 200 || status === 204 || status === 304 || method === 'HEAD' || (method === 'CONNECT' && status < 300)) {
+      this.setLengthBody(0);
+    } else if (head.chunked) {
+      this.startChunk();
+    } else if (head.contentLength >= 0) {
+      this.setLengthBody(head.contentLength);
     } else {
-      const method = this.opts.requestMethod?.();
-      const status = head.statusCode;
-      if (status < 200 || status === 204 || status === 304 || method === 'HEAD' || (method === 'CONNECT' && status < 300)) {
-        this.setLengthBody(0);
-      } else if (head.chunked) {
-        this.startChunk();
-      } else if (head.contentLength >= 0) {
-        this.setLengthBody(head.contentLength);
-      } else {
-        head.untilClose = true;
-        this.state = S.UntilClose;
-      }
+      head.untilClose = true;
+      this.state = S.UntilClose;
     }
     head.bodyless = this.completeAfterHead;
     return undefined;
@@ -452,11 +597,19 @@ function stripCr(line: string): string {
   return line.endsWith('\r') ? line.slice(0, -1) : line;
 }
 
-function hexValue(b: number): number {
-  if (b >= 0x30 && b <= 0x39) return b - 0x30;
-  if (b >= 0x61 && b <= 0x66) return b - 0x57;
-  if (b >= 0x41 && b <= 0x46) return b - 0x37;
-  return -1;
+/** A response's chunk size: hex digits, then optional extensions. */
+function responseChunkSize(line: string): number | string {
+  let n = 0;
+  let i = 0;
+  for (; i < line.length; i++) {
+    const d = hexDigit(line.charCodeAt(i));
+    if (d < 0) break;
+    n = n * 16 + d;
+  }
+  if (i === 0 || n > 2 ** 40) return `chunk size "${line.slice(0, 40)}" is not a hex number`;
+  const rest = line.charCodeAt(i);
+  if (i < line.length && rest !== 0x3b && rest !== 0x20 && rest !== 0x09) return `chunk size "${line.slice(0, 40)}" is not a hex number`;
+  return n;
 }
 
 /** The value of the first header with this name (case-insensitive), or undefined. */
