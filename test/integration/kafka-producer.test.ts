@@ -58,6 +58,35 @@ describe('lean Kafka producer', () => {
     }
   });
 
+  it('is idempotent: a sealed batch sent again, also by a new producer, is in the topic once', async () => {
+    const topic = uniqueName('lean-idem');
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
+    const producer = createLeanProducer({ brokers: env.kafkaBrokers, clientId: 'lean-idem' });
+    const rec = (n: number) => ({ key: Buffer.from(`conn-${n % 3}`), value: Buffer.from(`record-${n}`) });
+    const first = await producer.seal(topic, [0, 1, 2, 3].map(rec));
+    const second = await producer.seal(topic, [4, 5, 6].map(rec));
+    expect(first.every((b) => b.producerId >= 0 && b.baseSequence === 0)).toBe(true);
+    await producer.sendSealed(topic, first);
+    // The answer was lost: the same batches go again, then the next ones.
+    await producer.sendSealed(topic, first);
+    await producer.sendSealed(topic, second);
+    await producer.disconnect();
+    // A restarted proxy sends what its journal kept, sealed as it was.
+    const restarted = createLeanProducer({ brokers: env.kafkaBrokers, clientId: 'lean-idem' });
+    await restarted.sendSealed(topic, second);
+    await restarted.send(topic, [rec(7)]);
+    await restarted.disconnect();
+    const received = await consumeAll(kafka, topic, 8);
+    await new Promise((r) => setTimeout(r, 1000));
+    const offsets = await admin.fetchTopicOffsets(topic);
+    await admin.deleteTopics({ topics: [topic] });
+    await admin.disconnect();
+    expect(received.map((m) => m.value.toString()).sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 7].map((n) => `record-${n}`));
+    expect(offsets.reduce((n, o) => n + Number(o.high), 0)).toBe(8);
+  });
+
   it('creates a missing topic on first send', async () => {
     const topic = uniqueName('lean-auto');
     const producer = createLeanProducer({ brokers: env.kafkaBrokers, clientId: 'lean-producer-test' });

@@ -56,4 +56,16 @@ describe('lean Kafka producer encoding', () => {
     // kafkajs does not check the CRC on reading; the broker does: CRC-32C from the attributes on.
     expect(w.result.readUInt32BE(17)).toBe(kafkajsCrc32C(w.result.subarray(21)) >>> 0);
   });
+
+  it('writes the idempotence fields a broker deduplicates by: producer id, epoch, base sequence', async () => {
+    const records = [{ key: Buffer.from('k'), value: Buffer.from('v') }, { key: null, value: Buffer.from('w') }];
+    const w = new Writer(16);
+    writeRecordBatch(w, records, 1_700_000_000_123, { producerId: 2 ** 40 + 5, producerEpoch: 3, baseSequence: 2 ** 31 - 1 });
+    // After baseOffset(8) batchLength(4) leaderEpoch(4) magic(1) crc(4) attributes(2) lastOffsetDelta(4) two timestamps(16).
+    expect([Number(w.result.readBigInt64BE(43)), w.result.readInt16BE(51), w.result.readInt32BE(53), w.result.readInt32BE(57)]).toEqual([2 ** 40 + 5, 3, 2 ** 31 - 1, 2]);
+    expect(w.result.readUInt32BE(17)).toBe(kafkajsCrc32C(w.result.subarray(21)) >>> 0);
+    const plain = new Writer(16);
+    writeRecordBatch(plain, records, 1);
+    expect([Number(plain.result.readBigInt64BE(43)), plain.result.readInt16BE(51), plain.result.readInt32BE(53)]).toEqual([-1, -1, -1]);
+  });
 });

@@ -6,6 +6,16 @@ export interface ProducerRecord {
   value: Buffer;
 }
 
+/** The idempotence fields of a batch (-1s: a plain, non-idempotent batch). */
+export interface BatchIdentity {
+  producerId: number;
+  producerEpoch: number;
+  /** Sequence number of the batch's first record on its partition. */
+  baseSequence: number;
+}
+
+export const NO_IDENTITY: BatchIdentity = { producerId: -1, producerEpoch: -1, baseSequence: -1 };
+
 // baseOffset .. recordsCount: the v2 record batch header.
 const BATCH_HEADER = 8 + 4 + 4 + 1 + 4 + 2 + 4 + 8 + 8 + 8 + 2 + 4 + 4;
 // From attributes on, the part the CRC covers.
@@ -27,10 +37,11 @@ export function recordBatchSize(records: ProducerRecord[]): number {
 }
 
 /**
- * Writes one record batch (magic 2, no compression, no producer id) at the writer's position:
- * every record has timestamp `now` and no headers. Values are copied once, into the request.
+ * Writes one record batch (magic 2, no compression) at the writer's position: every record has
+ * timestamp `now` and no headers; the producer id, epoch and base sequence let the broker drop a
+ * batch it already has. Values are copied once, into the request.
  */
-export function writeRecordBatch(w: Writer, records: ProducerRecord[], now: number): void {
+export function writeRecordBatch(w: Writer, records: ProducerRecord[], now: number, id: BatchIdentity = NO_IDENTITY): void {
   const start = w.pos;
   const size = recordBatchSize(records);
   w.int64(0) // baseOffset: the broker assigns offsets
@@ -42,9 +53,9 @@ export function writeRecordBatch(w: Writer, records: ProducerRecord[], now: numb
     .int32(records.length - 1) // lastOffsetDelta
     .int64(now)
     .int64(now)
-    .int64(-1) // producerId
-    .int16(-1) // producerEpoch
-    .int32(-1) // baseSequence
+    .int64(id.producerId)
+    .int16(id.producerEpoch)
+    .int32(id.baseSequence)
     .int32(records.length);
   for (let i = 0; i < records.length; i++) {
     const r = records[i];
