@@ -30,7 +30,18 @@ export async function startCaptureProxy(config: ProxyConfig, log: Logger): Promi
   const c = config.capture;
   if (c.kind === 'kafka') {
     const producer = createLeanProducer({ brokers: c.brokers, clientId: c.clientId, auth: c.auth, tls: c.tls, logger: log, requestTimeoutMs: c.requestTimeoutMs ?? 10_000, connectionTimeoutMs: 3000 });
-    const k = new KafkaOffloader({ producer, topic: c.topic, stats, log, maxBufferedBytes: config.maxBufferedBytes, journalDir: config.journalDir, maxJournalBytes: config.maxJournalBytes, maxBatchBytes: KAFKA_BATCH_BYTES });
+    const k = new KafkaOffloader({
+      producer,
+      topic: c.topic,
+      stats,
+      log,
+      maxBufferedBytes: config.maxBufferedBytes,
+      journalDir: config.journalDir,
+      maxJournalBytes: config.maxJournalBytes,
+      maxBatchBytes: KAFKA_BATCH_BYTES,
+      // forward lets a write through once its capture is fsync'd to the journal; reject waits for Kafka.
+      journalIsDurable: config.unackedPolicy === 'forward',
+    });
     await k.start();
     offloader = k;
   } else if (c.kind === 'file') {
@@ -60,6 +71,8 @@ export async function startCaptureProxy(config: ProxyConfig, log: Logger): Promi
       setHeaders: config.setHeaders,
       ackTimeoutMs: config.ackTimeoutMs,
       unackedPolicy: config.unackedPolicy,
+      framingRules: config.framingRules,
+      headerTimeoutMs: config.headerTimeoutMs,
     },
     offloader,
     stats,

@@ -1,12 +1,11 @@
-import type { LeanProducer } from '../core/kafka-producer/producer';
-import type { ProducerRecord } from '../core/kafka-producer/record-batch';
+import type { LeanProducer, SealedBatch } from '../core/kafka-producer/producer';
 import type { Logger } from '../core/logging';
 import type { CaptureOffloader } from './offloader';
 import type { ProxyStats } from './proxy-stats';
-import { SpillJournal } from './spill-journal';
+import { JournalRecord, RecordSeal, SpillJournal } from './spill-journal';
 
 export interface KafkaOffloaderOptions {
-  producer: Pick<LeanProducer, 'connect' | 'send' | 'disconnect'>;
+  producer: Pick<LeanProducer, 'connect' | 'seal' | 'sendSealed' | 'disconnect'>;
   topic: string;
   stats: ProxyStats;
   log: Logger;
@@ -16,6 +15,11 @@ export interface KafkaOffloaderOptions {
   journalDir?: string;
   /** Journal size beyond which records are dropped (counted and logged). */
   maxJournalBytes: number;
+  /**
+   * A record in the fsync'd journal counts as durable (--unackedCapturePolicy forward): while the
+   * circuit is open, acknowledgements come from the journal. Otherwise only Kafka's count.
+   */
+  journalIsDurable?: boolean;
   /** Bytes per produce request. */
   maxBatchBytes?: number;
   /** Pause between attempts while Kafka is away. */
@@ -29,6 +33,12 @@ interface Pending {
   resolve?: (ok: boolean) => void;
 }
 
+/** Records of one produce request, and their batches once the producer sealed them. */
+interface Window {
+  records: Pending[];
+  batches?: SealedBatch[];
+}
+
 interface Waiter {
   end: number;
   resolve: (ok: boolean) => void;
@@ -36,21 +46,26 @@ interface Waiter {
 
 /**
  * Sends records to Kafka in submit order with one produce request in flight, so each connection's
- * records stay in order on their partition. When Kafka fails or the memory bound is reached, every
- * record (the failed batch first) goes to the spill journal, which drains in order while new
- * records keep appending behind it; memory use stays bounded whatever Kafka does.
+ * records stay in order on their partition. The circuit opens when a produce fails or times out,
+ * or when the memory bound is reached: every record (the failed batch first) then goes to the
+ * spill journal, which drains in order while new records keep appending behind it; memory use
+ * stays bounded whatever Kafka does. A batch keeps its seal (producer id, sequence) wherever it
+ * goes, so that no retry writes it twice. The circuit closes when the journal is empty.
  */
 export class KafkaOffloader implements CaptureOffloader {
   readonly acknowledges = true;
   private readonly producer: KafkaOffloaderOptions['producer'];
   private queue: Pending[] = [];
   private queuedBytes = 0;
-  private inflight: Pending[] | undefined;
-  /** Journal bytes that hold the in-flight batch (written there when we switched to spilling). */
+  private inflight: Window | undefined;
+  /** Journal bytes that hold the in-flight batch (written there when the circuit opened). */
   private inflightJournalEnd = -1;
   private spilling = false;
   private readonly journal: SpillJournal | undefined;
   private journalWaiters: Waiter[] = [];
+  /** Acknowledgements that wait for the next journal fsync (one fsync for all of a turn's records). */
+  private syncWaiters: Array<(ok: boolean) => void> = [];
+  private syncScheduled = false;
   private connected = false;
   private draining = false;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -58,11 +73,13 @@ export class KafkaOffloader implements CaptureOffloader {
   private lastDropLog = 0;
   private readonly maxBatchBytes: number;
   private readonly retryMs: number;
+  private readonly journalIsDurable: boolean;
 
   constructor(private readonly opts: KafkaOffloaderOptions) {
     this.producer = opts.producer;
     this.maxBatchBytes = opts.maxBatchBytes ?? 2 * 1024 * 1024;
     this.retryMs = opts.retryMs ?? 500;
+    this.journalIsDurable = opts.journalIsDurable ?? false;
     if (opts.journalDir) {
       this.journal = new SpillJournal(opts.journalDir);
       if (!this.journal.isEmpty) {
@@ -75,6 +92,11 @@ export class KafkaOffloader implements CaptureOffloader {
     }
   }
 
+  /** True while Kafka is known to be away and records go to the journal. */
+  get circuitOpen(): boolean {
+    return this.spilling;
+  }
+
   /** Connects the producer; failures are not fatal (records spill until Kafka answers). */
   async start(): Promise<void> {
     try {
@@ -82,7 +104,7 @@ export class KafkaOffloader implements CaptureOffloader {
       this.connected = true;
     } catch (err) {
       this.opts.stats.kafkaErrors++;
-      this.opts.log.warn({ err }, 'Kafka is not reachable yet; capture is kept in memory and the journal until it is');
+      this.opts.log.warn({ err }, 'Kafka is not reachable yet; capture goes to the journal until it is');
       this.spilling = true;
       this.scheduleDrain(this.retryMs);
     }
@@ -96,16 +118,28 @@ export class KafkaOffloader implements CaptureOffloader {
     let resolve: ((ok: boolean) => void) | undefined;
     if (wantAck) promise = new Promise<boolean>((r) => (resolve = r));
     if (!this.spilling && this.queuedBytes + buf.length > this.opts.maxBufferedBytes) this.startSpilling('the in-memory capture buffer is full');
+    const p: Pending = { key, value: buf, at: Date.now(), resolve };
     if (this.spilling) {
-      this.appendToJournal(key, buf, resolve);
+      this.appendToJournal(p);
+      if (this.journalIsDurable) this.scheduleSync();
     } else {
-      if (this.queue.length === 0 && !this.inflight) stats.oldestUnackedAt = Date.now();
-      this.queue.push({ key, value: buf, at: Date.now(), resolve });
+      if (this.queue.length === 0 && !this.inflight) stats.oldestUnackedAt = p.at;
+      this.queue.push(p);
       this.queuedBytes += buf.length;
       stats.bufferedBytes = this.queuedBytes;
       if (!this.inflight) queueMicrotask(() => this.sendNext());
     }
     return promise;
+  }
+
+  /**
+   * Kafka did not acknowledge in time: the circuit opens, and everything not yet acknowledged goes
+   * to the journal, fsync'd before this returns. Acknowledgements then come from the journal
+   * (journalIsDurable); false for those it could not take.
+   */
+  spill(reason: string): void {
+    this.startSpilling(reason);
+    this.syncNow();
   }
 
   async close(timeoutMs: number): Promise<void> {
@@ -116,14 +150,11 @@ export class KafkaOffloader implements CaptureOffloader {
       await new Promise((r) => setTimeout(r, 20));
     }
     if (this.retryTimer) clearTimeout(this.retryTimer);
-    if (this.queue.length > 0 && this.journal) {
-      // Kafka did not take it in time: keep it for the next start.
-      for (const p of this.queue) this.appendToJournal(p.key, p.value, p.resolve);
-      this.queue = [];
-      this.queuedBytes = 0;
-    }
+    // Kafka did not take it in time: keep it for the next start (the in-flight batch with its seal).
+    if (this.journal && (this.queue.length > 0 || this.inflight)) this.startSpilling('the proxy is stopping');
     for (const p of this.queue) this.dropped(p.value.length, p.resolve, 'proxy stopped before Kafka took the record');
     this.queue = [];
+    this.syncNow();
     this.journal?.close();
     await this.producer.disconnect().catch(() => undefined);
   }
@@ -133,28 +164,36 @@ export class KafkaOffloader implements CaptureOffloader {
     let bytes = 0;
     let n = 0;
     while (n < this.queue.length && (n === 0 || bytes + this.queue[n].value.length <= this.maxBatchBytes)) bytes += this.queue[n++].value.length;
-    const batch = this.queue.splice(0, n);
+    const window: Window = { records: this.queue.splice(0, n) };
     this.queuedBytes -= bytes;
     this.opts.stats.bufferedBytes = this.queuedBytes;
-    this.inflight = batch;
-    this.produce(batch.map((p) => ({ key: p.key, value: p.value }))).then(
-      () => this.onBatchDone(batch, true),
+    this.inflight = window;
+    this.produceWindow(window).then(
+      () => this.onWindowDone(window, true),
       (err) => {
         this.opts.stats.kafkaErrors++;
-        this.opts.log.warn({ err: String(err?.message ?? err), records: batch.length }, 'Kafka did not take a capture batch; spilling to the journal');
-        this.onBatchDone(batch, false);
+        this.opts.log.warn({ err: String(err?.message ?? err), records: window.records.length }, 'Kafka did not take a capture batch; spilling to the journal');
+        this.onWindowDone(window, false);
       },
     );
   }
 
-  private async produce(records: ProducerRecord[]): Promise<void> {
+  private async produceWindow(window: Window): Promise<void> {
+    await this.ensureConnected();
+    window.batches ??= await this.producer.seal(this.opts.topic, window.records);
+    await this.produce(window.batches);
+  }
+
+  private async ensureConnected(): Promise<void> {
+    if (this.connected) return;
+    await this.producer.connect();
+    this.connected = true;
+  }
+
+  private async produce(batches: SealedBatch[]): Promise<void> {
     this.opts.stats.kafkaProduces++;
-    if (!this.connected) {
-      await this.producer.connect();
-      this.connected = true;
-    }
     try {
-      await this.producer.send(this.opts.topic, records, -1);
+      await this.producer.sendSealed(this.opts.topic, batches);
     } catch (err) {
       // Fresh connections and metadata next time.
       this.connected = false;
@@ -163,21 +202,23 @@ export class KafkaOffloader implements CaptureOffloader {
     }
   }
 
-  private onBatchDone(batch: Pending[], ok: boolean): void {
+  private onWindowDone(window: Window, ok: boolean): void {
+    if (this.inflight !== window) return;
     this.inflight = undefined;
     const stats = this.opts.stats;
     if (ok) {
-      stats.recordsAcked += batch.length;
-      for (const p of batch) p.resolve?.(true);
+      stats.recordsAcked += window.records.length;
+      for (const p of window.records) p.resolve?.(true);
       if (this.inflightJournalEnd >= 0) {
-        // It was also written to the journal when spilling began: skip that copy.
+        // It was also written to the journal when the circuit opened: skip that copy.
         this.journal!.commit(this.inflightJournalEnd);
         stats.journalBytes = this.journal!.pendingBytes;
         this.resolveJournalWaiters(this.inflightJournalEnd, true);
       }
     } else if (this.inflightJournalEnd < 0) {
-      // Failed before spilling began: the batch goes to the journal head, then the queue.
-      this.startSpilling('Kafka failed', batch);
+      // Failed before the circuit opened: the batch goes to the journal head, then the queue.
+      this.startSpilling('Kafka failed', window);
+      if (this.journalIsDurable) this.syncNow();
     }
     this.inflightJournalEnd = -1;
     stats.oldestUnackedAt = this.queue[0]?.at ?? 0;
@@ -185,33 +226,72 @@ export class KafkaOffloader implements CaptureOffloader {
     else this.sendNext();
   }
 
-  private startSpilling(reason: string, failedBatch?: Pending[]): void {
+  private startSpilling(reason: string, failed?: Window): void {
     if (this.spilling) return;
     this.spilling = true;
-    this.opts.log.warn({ reason, queuedRecords: this.queue.length, journal: Boolean(this.journal) }, 'capture spills to the journal until Kafka catches up');
-    if (this.inflight && !failedBatch && this.journal) {
+    this.opts.log.warn({ reason, queuedRecords: this.queue.length, journal: Boolean(this.journal) }, 'capture goes to the journal until Kafka catches up');
+    if (this.inflight && !failed && this.journal) {
       // Keep order: the in-flight batch goes first in the journal; dropped from it if Kafka acks.
-      for (const p of this.inflight) {
-        this.inflightJournalEnd = this.journal.append(p.key, p.value);
-        if (p.resolve) this.journalWaiters.push({ end: this.inflightJournalEnd, resolve: p.resolve });
-      }
+      this.journalWindow(this.inflight);
+      this.inflightJournalEnd = this.journal.pendingBytes > 0 ? this.lastJournalEnd : -1;
     }
-    for (const p of failedBatch ?? []) this.appendToJournal(p.key, p.value, p.resolve);
-    for (const p of this.queue) this.appendToJournal(p.key, p.value, p.resolve);
+    if (failed) this.journalWindow(failed);
+    for (const p of this.queue) this.appendToJournal(p);
     this.queue = [];
     this.queuedBytes = 0;
     this.opts.stats.bufferedBytes = 0;
   }
 
-  private appendToJournal(key: Buffer, value: Buffer, resolve?: (ok: boolean) => void): void {
-    if (!this.journal || this.journal.pendingBytes + value.length > this.opts.maxJournalBytes) {
-      this.dropped(value.length, resolve, this.journal ? 'the capture journal is full' : 'no capture journal and the buffer is full');
+  private lastJournalEnd = -1;
+
+  /** A window's records into the journal, batch by batch with their seals when it has them. */
+  private journalWindow(window: Window): void {
+    if (!window.batches) {
+      for (const p of window.records) this.appendToJournal(p);
       return;
     }
-    const end = this.journal.append(key, value);
+    for (const b of window.batches) {
+      const seal: RecordSeal = { producerId: b.producerId, producerEpoch: b.producerEpoch, partition: b.partition, baseSequence: b.baseSequence, batchCount: b.records.length };
+      for (const r of b.records) this.appendToJournal(r as Pending, seal);
+    }
+  }
+
+  private appendToJournal(p: Pending, seal?: RecordSeal): void {
+    if (!this.journal || this.journal.pendingBytes + p.value.length > this.opts.maxJournalBytes) {
+      this.dropped(p.value.length, p.resolve, this.journal ? 'the capture journal is full' : 'no capture journal and the buffer is full');
+      return;
+    }
+    const end = this.journal.append(p.key, p.value, seal);
+    this.lastJournalEnd = end;
     this.opts.stats.journalBytes = this.journal.pendingBytes;
-    if (resolve) this.journalWaiters.push({ end, resolve });
+    if (p.resolve) {
+      if (this.journalIsDurable) this.syncWaiters.push(p.resolve);
+      else this.journalWaiters.push({ end, resolve: p.resolve });
+    }
     this.scheduleDrain(this.retryMs);
+  }
+
+  private scheduleSync(): void {
+    if (this.syncScheduled || this.syncWaiters.length === 0) return;
+    this.syncScheduled = true;
+    setImmediate(() => this.syncNow());
+  }
+
+  /** fsyncs the journal and acknowledges what waited for it. */
+  private syncNow(): void {
+    this.syncScheduled = false;
+    if (this.syncWaiters.length === 0 || !this.journal) return;
+    const waiters = this.syncWaiters;
+    this.syncWaiters = [];
+    let ok = true;
+    try {
+      this.journal.sync();
+    } catch (err) {
+      ok = false;
+      this.opts.log.error({ err }, 'the capture journal could not be fsync\'d');
+    }
+    this.opts.stats.journalAcks += ok ? waiters.length : 0;
+    for (const resolve of waiters) resolve(ok);
   }
 
   private dropped(bytes: number, resolve: ((ok: boolean) => void) | undefined, reason: string): void {
@@ -241,14 +321,15 @@ export class KafkaOffloader implements CaptureOffloader {
     if (!this.closing) this.retryTimer.unref?.();
   }
 
-  /** Sends the journal in order; back to direct sending once it is empty. */
+  /** Sends the journal in order, each batch as it was sealed; the circuit closes once it is empty. */
   private async drain(): Promise<void> {
     if (this.draining || this.inflight || !this.journal) return;
     this.draining = true;
     try {
       while (!this.journal.isEmpty) {
         const records = this.journal.peek(this.maxBatchBytes);
-        await this.produce(records.map((r) => ({ key: r.key, value: r.value })));
+        await this.ensureConnected();
+        await this.produce(records[0].seal ? sealedBatches(records) : await this.sealJournaled(records));
         const end = records[records.length - 1].end;
         this.opts.stats.recordsAcked += records.length;
         this.resolveJournalWaiters(end, true);
@@ -266,4 +347,28 @@ export class KafkaOffloader implements CaptureOffloader {
       this.scheduleDrain(this.retryMs);
     }
   }
+
+  /** Seals journaled records for their first send, and writes the seals down (fsync'd) before it. */
+  private async sealJournaled(records: JournalRecord[]): Promise<SealedBatch[]> {
+    const batches = await this.producer.seal(this.opts.topic, records);
+    for (const b of batches) {
+      const seal: RecordSeal = { producerId: b.producerId, producerEpoch: b.producerEpoch, partition: b.partition, baseSequence: b.baseSequence, batchCount: b.records.length };
+      for (const r of b.records) this.journal!.seal(r as JournalRecord, seal);
+    }
+    this.journal!.sync();
+    return batches;
+  }
+}
+
+/** Journaled records back into the batches they were sealed in. */
+function sealedBatches(records: JournalRecord[]): SealedBatch[] {
+  const byBatch = new Map<string, SealedBatch>();
+  for (const r of records) {
+    const s = r.seal!;
+    const id = `${s.producerId}/${s.producerEpoch}/${s.partition}/${s.baseSequence}`;
+    let batch = byBatch.get(id);
+    if (!batch) byBatch.set(id, (batch = { partition: s.partition, producerId: s.producerId, producerEpoch: s.producerEpoch, baseSequence: s.baseSequence, records: [] }));
+    batch.records.push({ key: r.key, value: r.value });
+  }
+  return [...byBatch.values()];
 }

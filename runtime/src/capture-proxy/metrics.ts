@@ -32,10 +32,12 @@ export function createMetricsRegistry(stats: ProxyStats): Registry {
   counter('capture_proxy_requests_captured_total', 'Requests captured', () => stats.requestsCaptured);
   counter('capture_proxy_requests_suppressed_total', 'Requests whose capture a rule suppressed', () => stats.requestsSuppressed);
   counter('capture_proxy_requests_upgrade_total', 'Upgrade or CONNECT requests passed through uncaptured', () => stats.requestsUncapturedUpgrade);
-  counter('capture_proxy_malformed_connections_total', 'Connections relayed raw after bytes that are not HTTP/1.x', () => stats.malformedConnections);
+  counter('capture_proxy_malformed_connections_total', 'Connections relayed raw after a request the source refuses (malformed, not HTTP/1.x)', () => stats.malformedConnections);
+  counter('capture_proxy_header_timeouts_total', 'Connections closed because a request head did not complete within --headerTimeoutMs', () => stats.headerTimeouts);
   counter('capture_proxy_mutating_held_total', 'Mutating requests held until Kafka acknowledged their capture', () => stats.mutatingHeld);
-  counter('capture_proxy_mutating_unacked_forwarded_total', 'Mutating requests forwarded after the acknowledgement timeout', () => stats.mutatingForwardedWithoutAck);
-  counter('capture_proxy_mutating_rejected_total', 'Mutating requests answered 503 because capture was not acknowledged', () => stats.mutatingRejected);
+  counter('capture_proxy_mutating_unacked_forwarded_total', 'Mutating requests forwarded after the acknowledgement timeout, their capture fsync\'d to the journal first', () => stats.mutatingForwardedWithoutAck);
+  counter('capture_proxy_journal_acks_total', 'Held mutating requests let through by a journal fsync while Kafka was away', () => stats.journalAcks);
+  counter('capture_proxy_mutating_rejected_total', 'Mutating requests answered 503 because their capture was not durable in time', () => stats.mutatingRejected);
   counter('capture_proxy_mutating_abandoned_total', 'Held mutating requests whose client hung up before they were forwarded', () => stats.mutatingAbandoned);
   counter('capture_proxy_records_total', 'TrafficStream records produced', () => stats.recordsSubmitted);
   counter('capture_proxy_records_acked_total', 'TrafficStream records acknowledged by the destination', () => stats.recordsAcked);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { envVarName, parseSwitch } from '../core/cli/options';
 import { ConfigError } from '../core/errors';
+import { FramingRules, framingRulesFor } from '../core/http-framing-rules';
 import { KafkaAuth, parseBrokers } from '../core/kafka-client';
 import { KafkaPropertySettings, readKafkaProperties } from '../core/kafka-properties';
 import { rewriteReferenceFlags } from '../core/cli/reference-flags';
@@ -27,6 +28,8 @@ export interface ProxyConfig {
   rules: CaptureRules;
   ackTimeoutMs: number;
   unackedPolicy: UnackedPolicy;
+  framingRules: FramingRules;
+  headerTimeoutMs: number;
   maxBufferedBytes: number;
   journalDir?: string;
   maxJournalBytes: number;
@@ -126,11 +129,19 @@ export function buildCommand(): Command {
   opt('--suppressMethodAndPath <regex>', 'do not capture requests whose "METHOD /path" matches');
   opt('--captureAckTimeoutMs <ms>', 'how long a POST/PUT/DELETE/PATCH waits for Kafka to acknowledge its capture', int('--captureAckTimeoutMs', 1), 10_000);
   cmd.addOption(
-    new Option('--unackedCapturePolicy <policy>', 'when that wait times out: forward the request anyway (its capture is kept and sent later) or reject it with 503')
+    new Option(
+      '--unackedCapturePolicy <policy>',
+      'when that wait times out: forward (the capture is appended and fsync\'d to the journal first, then the request goes on; while Kafka is away, later writes go through the journal without the wait; 503 if the journal cannot take it) or reject (503, the request never reaches the source)',
+    )
       .choices(['forward', 'reject'])
       .default('forward')
       .env(envName('unackedCapturePolicy')),
   );
+  opt('--sourceVersion <version>', 'the source cluster (ES_7.10, ES_6.8, OS_2.19, OS_1.3...): requests are framed as its HTTP server frames them', undefined, 'ES_7.10');
+  opt('--sourceMaxHeaderSize <bytes>', "the source's http.max_header_size", int('--sourceMaxHeaderSize', 1, 16 * 1024 * 1024), 8192);
+  opt('--sourceMaxInitialLineLength <bytes>', "the source's http.max_initial_line_length", int('--sourceMaxInitialLineLength', 1, 16 * 1024 * 1024), 4096);
+  opt('--sourceMaxContentLength <bytes>', "the source's http.max_content_length (an Expect: 100-continue request above it is refused 413 and its body read as requests; unset: not modelled)", int('--sourceMaxContentLength', 1));
+  opt('--headerTimeoutMs <ms>', 'close a connection whose request head is not complete after this long, recorded as a close (0: never, as Elasticsearch does by default)', int('--headerTimeoutMs', 0), 0);
   opt('--maxBufferedCaptureBytes <bytes>', 'capture held in memory for Kafka before it spills to the journal', int('--maxBufferedCaptureBytes', 1024 * 1024), 64 * 1024 * 1024);
   opt('--journalDirectory <dir>', 'spill journal while Kafka is away (default: <tmp>/capture-proxy-journal-<listenPort>)');
   opt('--maxJournalBytes <bytes>', 'journal size beyond which capture is dropped (counted, logged, metric)', int('--maxJournalBytes', 0), 1024 * 1024 * 1024);
@@ -257,6 +268,9 @@ export function parseProxyArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     uriPath: o.suppressCaptureForUriPath,
     methodAndPath: o.suppressMethodAndPath,
   });
+  const sourceRules = framingRulesFor(o.sourceVersion);
+  if (!sourceRules) throw new ConfigError(`--sourceVersion must name an Elasticsearch or OpenSearch version such as ES_7.10 or OS_2.19 (got "${o.sourceVersion}")`);
+  const framingRules: FramingRules = { ...sourceRules, maxHeaderSize: o.sourceMaxHeaderSize, maxInitialLineLength: o.sourceMaxInitialLineLength, maxContentLength: o.sourceMaxContentLength };
   if (!/^(fatal|error|warn|info|debug|trace|silent)$/.test(o.logLevel)) throw new ConfigError(`--logLevel must be one of fatal, error, warn, info, debug (got "${o.logLevel}")`);
 
   return {
@@ -275,6 +289,8 @@ export function parseProxyArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     rules,
     ackTimeoutMs: o.captureAckTimeoutMs,
     unackedPolicy: o.unackedCapturePolicy,
+    framingRules,
+    headerTimeoutMs: o.headerTimeoutMs,
     maxBufferedBytes: o.maxBufferedCaptureBytes,
     journalDir: capture.kind === 'kafka' ? (o.journalDirectory ?? path.join(os.tmpdir(), `capture-proxy-journal-${o.listenPort}`)) : undefined,
     maxJournalBytes: o.maxJournalBytes,

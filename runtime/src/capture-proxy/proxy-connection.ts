@@ -1,5 +1,6 @@
 import type net from 'node:net';
 import { HttpBoundaryParser, HttpHead, isMutatingMethod, ParseEvent } from '../core/http-boundary-parser';
+import type { FramingRules } from '../core/http-framing-rules';
 import type { Logger } from '../core/logging';
 import { CaptureRules, rewriteHeaders } from './capture-rules';
 import type { CaptureOffloader } from './offloader';
@@ -21,6 +22,10 @@ export interface ConnectionSettings {
   ackTimeoutMs: number;
   /** What happens when it does not come in time. */
   unackedPolicy: UnackedPolicy;
+  /** How the source frames requests (Elasticsearch 7.10 or OpenSearch 2.19 rules). */
+  framingRules: FramingRules;
+  /** A connection whose request head is not complete this long is closed (0: never). */
+  headerTimeoutMs: number;
 }
 
 export interface ConnectionContext {
@@ -40,8 +45,8 @@ interface PendingRequest {
   upgrade: boolean;
   rejected: boolean;
   /**
-   * A held request's head, not yet forwarded: it goes out with the first body bytes, or with the
-   * whole body once the capture is acknowledged, so the source gets one write, not two.
+   * A held request's head (what was not forwarded of it yet): it goes out with the first body
+   * bytes, or with the whole body once the capture is acknowledged, so the source gets one write.
    */
   heldHead?: Buffer;
 }
@@ -87,6 +92,10 @@ export class ProxyConnection {
   private lastAck: Promise<boolean> | undefined;
   /** A mutating request whose last bytes wait for its capture's acknowledgement. */
   private held: PendingRequest | undefined;
+  /** When the unfinished head of the next request began (0: none), for --headerTimeoutMs. */
+  private headStartedAt = 0;
+  /** Bytes of the unfinished head already captured (and forwarded, without --setHeader). */
+  private headSeen = 0;
 
   constructor(
     private readonly client: net.Socket,
@@ -106,7 +115,7 @@ export class ProxyConnection {
         },
       });
     }
-    this.reqParser = new HttpBoundaryParser('request');
+    this.reqParser = new HttpBoundaryParser('request', { rules: s.framingRules });
     this.resParser = new HttpBoundaryParser('response', { requestMethod: () => this.pending[0]?.method });
     ctx.stats.connectionsOpened++;
     ctx.stats.connectionsActive++;
@@ -135,8 +144,19 @@ export class ProxyConnection {
     return this.ctx.connectionId;
   }
 
-  /** Emits pending capture (the timer flush, so an idle keep-alive connection holds nothing long). */
-  flushCapture(): void {
+  /**
+   * The timer's visit: emits pending capture (an idle keep-alive connection holds nothing long),
+   * and closes a connection whose request head has not completed within --headerTimeoutMs.
+   */
+  tick(now: number): void {
+    const timeout = this.ctx.settings.headerTimeoutMs;
+    if (timeout > 0 && this.headStartedAt > 0 && now - this.headStartedAt >= timeout && !this.finished) {
+      this.ctx.stats.headerTimeouts++;
+      this.headStartedAt = 0;
+      this.ctx.log.debug({ connectionId: this.id, headerTimeoutMs: timeout }, 'closing a connection whose request head did not complete in time');
+      this.destroy();
+      return;
+    }
     if (!this.capture || this.capture.isClosed) return;
     this.capture.flush();
     this.capture.trim();
@@ -177,20 +197,22 @@ export class ProxyConnection {
       const pos = this.reqParser.offset;
       switch (event) {
         case ParseEvent.NeedMore:
-          // Head bytes stay with the parser until the head is whole; body bytes go on at once.
-          if (pos > start && !this.reqParser.inHead) this.forwardBody(buf.subarray(start, pos));
+          if (pos > start) {
+            if (this.reqParser.inHead) this.onHeadBytes(buf.subarray(start, pos));
+            else this.forwardBody(buf.subarray(start, pos));
+          }
           this.nextInbox();
           break;
         case ParseEvent.HeadComplete:
           this.inOffset = pos;
-          this.onRequestHead(this.reqParser.head!);
+          this.onRequestHead(this.reqParser.head!, buf.subarray(start, pos));
           break;
         case ParseEvent.MessageComplete:
           this.inOffset = pos;
           this.onRequestEnd(this.reqParser.head!, buf.subarray(start, pos));
           break;
         case ParseEvent.Error:
-          this.onMalformedRequest(buf.subarray(start));
+          this.onRefusedRequest(buf.subarray(start));
           this.nextInbox();
           break;
       }
@@ -204,28 +226,46 @@ export class ProxyConnection {
     this.inOffset = 0;
   }
 
-  private onRequestHead(head: HttpHead): void {
+  /**
+   * Bytes of a head that is not complete yet: captured and (unless --setHeader must rewrite the
+   * head) forwarded at once, so that whatever the source makes of them reaches the client as it
+   * would directly; the header timeout starts.
+   */
+  private onHeadBytes(part: Buffer): void {
+    if (!this.tunnel) this.capture?.addRead(part);
+    this.headSeen += part.length;
+    if (this.ctx.settings.setHeaders.length === 0) this.writeUpstream(part);
+    if (this.headStartedAt === 0) this.headStartedAt = Date.now();
+  }
+
+  /** `inChunk`: the head's bytes in this chunk (the rest came before, through onHeadBytes). */
+  private onRequestHead(head: HttpHead, inChunk: Buffer): void {
     const s = this.ctx.settings;
     this.ctx.stats.requests++;
+    const earlier = this.headSeen;
+    this.headSeen = 0;
+    this.headStartedAt = 0;
     const suppressed = !head.upgrade && s.rules.suppresses(head);
     const req: PendingRequest = { method: head.method, captured: !!this.capture && !this.tunnel && !head.upgrade && !suppressed, upgrade: head.upgrade, rejected: false };
     this.pending.push(req);
     this.current = req;
     if (req.captured) {
-      this.capture!.addRead(head.raw);
-    } else if (suppressed) {
-      this.ctx.stats.requestsSuppressed++;
+      this.capture!.addRead(inChunk);
+    } else if (suppressed || (head.upgrade && earlier > 0)) {
+      if (suppressed) this.ctx.stats.requestsSuppressed++;
+      else this.ctx.stats.requestsUncapturedUpgrade++;
       // As the reference proxy does: the head, then the mark that tells readers to discard it. A
       // mark that always follows its own head cannot be taken for the one after a held write.
       if (this.capture && !this.tunnel) {
-        this.capture.addRead(head.raw);
+        this.capture.addRead(inChunk);
         this.capture.requestDropped();
       }
     } else if (head.upgrade) {
       this.ctx.stats.requestsUncapturedUpgrade++;
     }
-    const out = s.setHeaders.length > 0 ? rewriteHeaders(head.raw, s.setHeaders) : head.raw;
-    if (this.gates(req)) req.heldHead = out;
+    const out = s.setHeaders.length > 0 ? rewriteHeaders(head.raw, s.setHeaders) : inChunk;
+    // A client that sent Expect: 100-continue waits for the source's 100 before its body: the head goes on now.
+    if (this.gates(req) && !head.expectContinue) req.heldHead = out;
     else this.writeUpstream(out);
   }
 
@@ -272,12 +312,22 @@ export class ProxyConnection {
     this.wantAck = false;
     const ack = this.lastAck ?? Promise.resolve(true);
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), this.ctx.settings.ackTimeoutMs)));
-    void Promise.race([ack, timeout]).then((acked) => {
+    const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), this.ctx.settings.ackTimeoutMs)));
+    void Promise.race([ack, timeout]).then(async (first) => {
       clearTimeout(timer);
+      let acked = first === true;
+      const offloader = this.ctx.offloader;
+      if (first === 'timeout' && this.ctx.settings.unackedPolicy === 'forward' && offloader.spill) {
+        // Durable before forward: the capture goes to the fsync'd journal, and Kafka counts as
+        // away for the writes that follow (they go through the journal without this wait).
+        offloader.spill('a write waited --captureAckTimeoutMs for Kafka');
+        acked = await ack;
+        if (acked) stats.mutatingForwardedWithoutAck++;
+      }
       if (this.finished) return;
       this.held = undefined;
-      if (!acked && this.ctx.settings.unackedPolicy === 'reject') {
+      if (!acked) {
+        // Not durable anywhere (reject policy, or the journal could not take it): never forwarded.
         stats.mutatingRejected++;
         // The source never sees it; the capture says so, and the client gets a 503 in order.
         this.capture?.requestDropped();
@@ -287,7 +337,6 @@ export class ProxyConnection {
         this.sendRejectionWhenDue();
         return;
       }
-      if (!acked) stats.mutatingForwardedWithoutAck++;
       this.writeUpstream(last, head);
       this.blocked = false;
       this.pump();
@@ -307,17 +356,25 @@ export class ProxyConnection {
     this.writeUpstream(head);
   }
 
-  private onMalformedRequest(rest: Buffer): void {
-    // Not HTTP we understand: relay it as it is and let the source answer.
+  /**
+   * The source refuses this request (400, or it closes) and reads nothing more of the connection:
+   * everything is relayed as it is, and captured as reads. The capture marks the request dropped
+   * (its answer is the 400), so that no reader replays it or takes what follows for requests.
+   */
+  private onRefusedRequest(rest: Buffer): void {
     this.ctx.stats.malformedConnections++;
     this.rawRequests = true;
+    this.headStartedAt = 0;
     this.releaseHeldHead();
-    const carried = this.reqParser.carriedHeadBytes();
-    for (const part of [...carried, rest]) {
-      if (part.length === 0) continue;
-      if (!this.tunnel) this.capture?.addRead(part);
-      this.writeUpstream(part);
+    // Head bytes held for --setHeader were captured, not forwarded.
+    if (this.ctx.settings.setHeaders.length > 0 && this.headSeen > 0) for (const part of this.reqParser.carriedHeadBytes()) this.writeUpstream(part);
+    this.headSeen = 0;
+    if (rest.length > 0) {
+      if (!this.tunnel) this.capture?.addRead(rest);
+      this.writeUpstream(rest);
     }
+    if (this.capture && !this.tunnel && !this.reqParser.closesWithoutAnswer) this.capture.requestDropped();
+    this.current = undefined;
   }
 
   /** Writes buf, after head when there is one (one writev: the source reads them at once). */
@@ -468,18 +525,25 @@ export class ProxyConnection {
       this.upstream.destroy();
       this.ctx.log.debug({ connectionId: this.id, code: err.code, err: err.message }, 'client connection failed');
     }
+    // The mark goes right after the held request's end, before anything else is recorded.
+    this.abandonHeld();
     if (this.capture && !this.capture.isClosed && !this.tunnel) this.capture.connectionException(`${side}: ${err.code ?? err.message}`);
+  }
+
+  /**
+   * The connection ends before the held request was forwarded: the source never gets it. Its
+   * capture (already sent to Kafka) gets the same requestDropped marker as a rejected one.
+   */
+  private abandonHeld(): void {
+    if (!this.held || !this.capture || this.capture.isClosed || this.finished) return;
+    this.held = undefined;
+    this.ctx.stats.mutatingAbandoned++;
+    this.capture.requestDropped();
   }
 
   private onSideClosed(side: 'client' | 'upstream'): void {
     this.closedSides++;
-    if (this.held && this.capture && !this.capture.isClosed && !this.finished) {
-      // The connection ends before the held request was forwarded: the source never gets it. Its
-      // capture (already sent to Kafka) gets the same requestDropped marker as a rejected one.
-      this.held = undefined;
-      this.ctx.stats.mutatingAbandoned++;
-      this.capture.requestDropped();
-    }
+    this.abandonHeld();
     if (side === 'client' && !this.upstream.destroyed) this.upstream.destroy();
     if (side === 'upstream' && !this.client.destroyed && this.client.writableLength === 0 && this.client.writableEnded === false) this.client.end();
     if (this.closedSides < 2 || this.finished) return;

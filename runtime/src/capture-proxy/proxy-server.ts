@@ -40,6 +40,8 @@ export class ProxyServer {
     if (opts.tls) {
       this.server = tls.createServer(
         {
+          // A client that shuts down its side after a request still gets the answer.
+          allowHalfOpen: true,
           cert: opts.tls.cert,
           key: opts.tls.key,
           ca: opts.tls.clientCa,
@@ -58,7 +60,7 @@ export class ProxyServer {
       );
       this.server.on('tlsClientError', (err) => opts.log.debug({ err: err.message }, 'TLS handshake with a client failed'));
     } else {
-      this.server = net.createServer({ noDelay: true }, onConnection);
+      this.server = net.createServer({ noDelay: true, allowHalfOpen: true }, onConnection);
     }
     this.server.on('error', (err) => opts.log.error({ err }, 'listener error'));
     if (opts.destinationPool?.size) this.pool = new UpstreamPool(opts.destinationPool.size, opts.destinationPool.maxIdleMs, () => this.openUpstream());
@@ -73,7 +75,8 @@ export class ProxyServer {
       });
     });
     this.flushTimer = setInterval(() => {
-      for (const c of this.connections) c.flushCapture();
+      const now = Date.now();
+      for (const c of this.connections) c.tick(now);
     }, this.opts.flushIntervalMs);
     this.flushTimer.unref();
     this.pool?.fill();
@@ -124,8 +127,11 @@ export class ProxyServer {
     const port = Number(d.port) || (https ? 443 : 80);
     const host = d.hostname.replace(/^\[|\]$/g, '');
     if (https) {
-      return tls.connect({ host, port, servername: net.isIP(host) ? undefined : host, rejectUnauthorized: !this.opts.insecureDestination, ALPNProtocols: ['http/1.1'] });
+      // allowHalfOpen is a documented tls.connect option that @types/node leaves out.
+      const options = { host, port, servername: net.isIP(host) ? undefined : host, rejectUnauthorized: !this.opts.insecureDestination, ALPNProtocols: ['http/1.1'], allowHalfOpen: true };
+      return tls.connect(options as tls.ConnectionOptions);
     }
-    return net.connect({ host, port, noDelay: true });
+    // Half-closes pass through: the client's end of stream reaches the source, and the source's answer still goes back.
+    return net.connect({ host, port, noDelay: true, allowHalfOpen: true });
   }
 }

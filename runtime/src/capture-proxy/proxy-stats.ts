@@ -10,7 +10,12 @@ export class ProxyStats {
   requestsUncapturedUpgrade = 0;
   malformedConnections = 0;
   mutatingHeld = 0;
+  /** Held writes forwarded after the ack timeout, their capture fsync'd to the journal first. */
   mutatingForwardedWithoutAck = 0;
+  /** Held writes let through by a journal fsync (Kafka away, --unackedCapturePolicy forward). */
+  journalAcks = 0;
+  /** Connections closed because a request head did not complete within --headerTimeoutMs. */
+  headerTimeouts = 0;
   mutatingRejected = 0;
   /** Held mutating requests whose client hung up first: the source never got them. */
   mutatingAbandoned = 0;

@@ -2,7 +2,7 @@
  * The hot-path TrafficStream encoder: the builder writes each observation's bytes straight into
  * the record's buffer as it happens (protobufjs builds an operation list per field first, which
  * was a tenth of the proxy's CPU under small requests). The bytes equal protobufjs' encoding of the
- * same record (fields in number order, set fields written even when zero), which the unit tests
+ * same record (fields in number order; the optional chunk fields only when above 0 / true), which the unit tests
  * check; core/traffic-stream decodes them.
  */
 import { varintSize } from '../core/traffic-stream';
@@ -111,19 +111,31 @@ export function writeObservation(out: Buffer, pos: number, kind: Obs, seconds: n
   return pos;
 }
 
-/** Bytes of the fields after the observations: chunk number, nodeId, priorRequestsReceived, flag. */
+/**
+ * Bytes of the fields after the observations: chunk number, nodeId, priorRequestsReceived (when
+ * above 0), the unterminated-read flag (when set).
+ */
 export function trailerLength(header: RecordHeader): number {
-  return 1 + varintSize(header.chunk) + header.nodeIdField.length + 1 + varintSize(header.priorRequestsReceived) + 2;
+  const prior = header.priorRequestsReceived > 0 ? 1 + varintSize(header.priorRequestsReceived) : 0;
+  return 1 + varintSize(header.chunk) + header.nodeIdField.length + prior + (header.lastObservationWasUnterminatedRead ? 2 : 0);
 }
 
-/** Writes the fields that follow the observations; returns the position after them. */
+/**
+ * Writes the fields that follow the observations; returns the position after them. The optional
+ * fields are written only where the reference proxy writes them (a count above 0, a true flag):
+ * its replayer numbers a chunk's first request priorRequestsReceived + (flag present ? 1 : 0).
+ */
 export function writeTrailer(out: Buffer, pos: number, header: RecordHeader): number {
   out[pos++] = header.last ? 0x20 : 0x18; // numberOfThisLastChunk = 4 | number = 3
   pos = writeVarint(out, pos, header.chunk);
   pos += header.nodeIdField.copy(out, pos);
-  out[pos++] = 0x30; // priorRequestsReceived = 6
-  pos = writeVarint(out, pos, header.priorRequestsReceived);
-  out[pos++] = 0x38; // lastObservationWasUnterminatedRead = 7
-  out[pos++] = header.lastObservationWasUnterminatedRead ? 1 : 0;
+  if (header.priorRequestsReceived > 0) {
+    out[pos++] = 0x30; // priorRequestsReceived = 6
+    pos = writeVarint(out, pos, header.priorRequestsReceived);
+  }
+  if (header.lastObservationWasUnterminatedRead) {
+    out[pos++] = 0x38; // lastObservationWasUnterminatedRead = 7
+    out[pos++] = 1;
+  }
   return pos;
 }

@@ -82,7 +82,7 @@ describe('TrafficStream encoder', () => {
       }
       const last = rnd() < 0.5;
       const chunk = 1 + Math.floor(rnd() * 300);
-      const prior = Math.floor(rnd() * 1000);
+      const prior = rnd() < 0.3 ? 0 : Math.floor(rnd() * 1000);
       const unterminated = rnd() < 0.5;
       const connectionId = `conn-${round}`;
       const nodeId = round % 2 ? 'node-a' : '';
@@ -90,7 +90,10 @@ describe('TrafficStream encoder', () => {
         { connectionIdField: stringField(1, connectionId), nodeIdField: stringField(5, nodeId), chunk, last, priorRequestsReceived: prior, lastObservationWasUnterminatedRead: unterminated },
         observations,
       );
-      const stream: TrafficStream = { connectionId, nodeId, subStream: observations.map(asObject), priorRequestsReceived: prior, lastObservationWasUnterminatedRead: unterminated };
+      // As the reference proxy: priorRequestsReceived only above 0, the flag only when true.
+      const stream: TrafficStream = { connectionId, nodeId, subStream: observations.map(asObject) };
+      if (prior > 0) stream.priorRequestsReceived = prior;
+      if (unterminated) stream.lastObservationWasUnterminatedRead = true;
       if (last) stream.numberOfThisLastChunk = chunk;
       else stream.number = chunk;
       expect(Buffer.from(encodeTrafficStream(stream)).equals(ours)).toBe(true);
