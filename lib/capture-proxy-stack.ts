@@ -13,6 +13,11 @@ export interface CaptureProxyStackProps extends StackProps {
   captureProxy: CaptureProxyConfig;
   /** Whether the proxy may skip TLS verification towards the node (the source's allowInsecure). */
   insecureDestination: boolean;
+  /**
+   * The source's version (ES_7.10, OS_2.19...): the proxy frames requests as that server does.
+   * @default the proxy's own default (ES_7.10)
+   */
+  sourceVersion?: string;
   kafkaArns: KafkaArns;
   kafkaBrokersParameterName: string;
   repoRoot: string;
@@ -38,7 +43,7 @@ export class CaptureProxyStack extends Stack {
       nodePort: p.nodePort,
       destinationScheme: p.destinationScheme,
       insecureDestination: props.insecureDestination,
-      extraArgs: p.extraArgs,
+      extraArgs: [...(props.sourceVersion && /^(ES|OS)_/i.test(props.sourceVersion) ? ['--sourceVersion', props.sourceVersion] : []), ...p.extraArgs],
     };
 
     this.installDocument = new CfnDocument(this, 'InstallCaptureProxy', {
@@ -73,7 +78,8 @@ export class CaptureProxyStack extends Stack {
       managedPolicyName: `migration-${props.stage}-capture-proxy-node`,
       description: 'Attach to the role of coordinator nodes that run the capture proxy: MSK producer on the capture topic, read of the proxy artifact',
       statements: [
-        new PolicyStatement({ actions: ['kafka-cluster:Connect'], resources: [k.cluster] }),
+        // WriteDataIdempotently: the proxy's producer is idempotent (InitProducerId).
+        new PolicyStatement({ actions: ['kafka-cluster:Connect', 'kafka-cluster:WriteDataIdempotently'], resources: [k.cluster] }),
         new PolicyStatement({ actions: ['kafka-cluster:CreateTopic', 'kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'], resources: [k.topic] }),
         new PolicyStatement({ actions: ['s3:GetObject'], resources: [`arn:${this.partition}:s3:::${asset.s3BucketName}/${asset.s3ObjectKey}`] }),
       ],

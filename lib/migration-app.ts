@@ -81,6 +81,7 @@ export function buildMigrationStacks(app: App, config: MigrationConfig, repoRoot
         stage: config.stage,
         captureProxy: config.captureProxy,
         insecureDestination: config.sourceCluster.allowInsecure,
+        sourceVersion: config.sourceCluster.version,
         kafkaArns: infra.kafkaArns,
         kafkaBrokersParameterName: infra.kafkaBrokersParameterName,
         repoRoot,

@@ -186,12 +186,14 @@ test('capture proxy: SSM documents embed the real scripts, with MSK brokers from
   expect(lines.join('\n')).not.toContain('node-common.sh"');
   expect(lines.join('\n')).toContain('wait_for_port() {');
   expect(lines).toEqual(expect.arrayContaining(["export KAFKA_BROKERS='{{ kafkaBrokers }}'", "export ENABLE_MSK_AUTH='true'", "export LISTEN_PORT='{{ listenPort }}'"]));
+  // The proxy frames requests as the source's server does.
+  expect(install.parameters.extraArgs.default).toContain('--sourceVersion ES_7.10');
   expect(remove.mainSteps[0].inputs.runCommand.join('\n')).toContain(embeddedScript(REMOVE_SCRIPT).trimEnd());
   p.hasResourceProperties('AWS::IAM::ManagedPolicy', {
     ManagedPolicyName: 'migration-dev-capture-proxy-node',
     PolicyDocument: {
       Statement: Match.arrayWith([
-        Match.objectLike({ Action: 'kafka-cluster:Connect' }),
+        Match.objectLike({ Action: ['kafka-cluster:Connect', 'kafka-cluster:WriteDataIdempotently'] }),
         Match.objectLike({ Action: ['kafka-cluster:CreateTopic', 'kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'] }),
       ]),
     },
