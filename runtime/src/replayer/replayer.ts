@@ -5,6 +5,7 @@ import type { ReplayerMetrics } from './metrics';
 import { PreparedRequest, prepareRequest, TargetAuth } from './prepare';
 import { CapturedRequest, Reassembler, ReassemblyListener, RecordRef } from './reassembler';
 import { Semaphore, SendListener, SendOptions, sendWithRetries, SessionJob, TargetAttempt, TargetSession } from './sender';
+import { DuplicateStreamFilter } from './duplicate-filter';
 import type { TargetConnection } from './target-connection';
 import { ReplaySummary } from './summary';
 import { RequestDropped, RequestTransform } from './transforms/request';
@@ -106,6 +107,7 @@ class TupleHolds implements LineListener {
 export class TrafficReplayer implements ReassemblyListener {
   readonly summary = new ReplaySummary();
   private readonly reassembler = new Reassembler(this);
+  private readonly duplicates = new DuplicateStreamFilter();
   private readonly sessions = new Map<string, TargetSession>();
   private readonly semaphore: Semaphore;
   /** Requests read and not yet finished, for their source response. */
@@ -174,9 +176,14 @@ export class TrafficReplayer implements ReassemblyListener {
     for (const w of waiters) w();
   }
 
-  /** One record; its ref is held by each request that takes bytes from it. */
+  /** One record; its ref is held by each request that takes bytes from it. A copy of one already taken is dropped and counted. */
   addRecord(stream: TrafficStream, ref: RecordRef): void {
     this.opts.metrics.records.inc();
+    if (this.duplicates.seen(stream)) {
+      this.summary.duplicateRecords++;
+      this.opts.metrics.errors.inc({ kind: 'duplicate_record' });
+      return;
+    }
     this.reassembler.add(stream, ref, Date.now());
   }
 
@@ -196,6 +203,7 @@ export class TrafficReplayer implements ReassemblyListener {
   /** End of input, or the records ahead will be read again (rebalance): close every connection. */
   endAllConnections(): void {
     this.reassembler.endAll();
+    this.duplicates.reset();
   }
 
   /** Resolves when every request read so far has a durable tuple, or after timeoutMs (false). */

@@ -8,6 +8,8 @@ export class ReplaySummary {
   retries = 0;
   malformedRecords = 0;
   droppedPartialRequests = 0;
+  /** TrafficStreams dropped as copies of ones already taken (same connection and chunk). */
+  duplicateRecords = 0;
   /** Write requests the capture proxy never forwarded (rejected, or their client left): not replayed. */
   requestsNotForwarded = 0;
   /** Requests and _bulk items a transform chose not to send (a type mapped to no index). */
@@ -33,6 +35,7 @@ export class ReplaySummary {
       retries: this.retries,
       malformedRecords: this.malformedRecords,
       droppedPartialRequests: this.droppedPartialRequests,
+      duplicateRecords: this.duplicateRecords,
       requestsNotForwarded: this.requestsNotForwarded,
       droppedByTransform: this.droppedByTransform,
       bulkItemsDroppedByTransform: this.bulkItemsDroppedByTransform,
