@@ -34,6 +34,8 @@ export interface RunningServer {
   scramEndpoint?: string;
   logFile: string;
   dir: string;
+  /** The process's start time (/proc/<pid>/stat), so that a pid the kernel handed to another process is never signalled. */
+  startTime?: string;
 }
 
 export interface StartContext {
@@ -55,7 +57,7 @@ export async function startServer(opts: ServerOptions, ctx: StartContext): Promi
   closeSync(out);
   child.unref();
   if (child.pid === undefined) throw new UserError('START_FAILED', `Could not start ${opts.kind}: ${ctx.java.java} did not run.`);
-  const server: RunningServer = { kind: opts.kind, pid: child.pid, port: opts.port, endpoint, scramEndpoint, logFile, dir: opts.dir };
+  const server: RunningServer = { kind: opts.kind, pid: child.pid, port: opts.port, endpoint, scramEndpoint, logFile, dir: opts.dir, startTime: processStartTime(child.pid) };
   ctx.log(`Starting ${describe(opts.kind)} on ${endpoint} (pid ${child.pid}, log ${logFile})`);
   await waitReady(server, child, ctx.readyTimeoutMs);
   return server;
@@ -151,6 +153,34 @@ async function kafkaCommand(opts: ServerOptions, ctx: StartContext) {
     props,
   ];
   return { args, endpoint: `${HOST}:${plain}`, scramEndpoint: `${HOST}:${scram}` };
+}
+
+/** The kernel's start time of a process (field 22 of /proc/<pid>/stat), or undefined without /proc. */
+export function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces and parentheses: count fields after the last ')'.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * True when the recorded process is still the one the stack started: alive, with the same start
+ * time, and its command line naming the server's directory (where /proc tells). A pid that
+ * exited may since belong to anything else.
+ */
+export function isOurProcess(server: Pick<RunningServer, 'pid' | 'dir' | 'startTime'>): boolean {
+  if (!isAlive(server.pid)) return false;
+  const started = processStartTime(server.pid);
+  if (started === undefined) return existsSync('/proc/self') ? false : true;
+  if (server.startTime !== undefined) return started === server.startTime;
+  try {
+    return readFileSync(`/proc/${server.pid}/cmdline`, 'utf8').includes(server.dir);
+  } catch {
+    return false;
+  }
 }
 
 export function isAlive(pid: number): boolean {

@@ -5,7 +5,7 @@ import { UserError } from '../core/errors';
 import { defaultCacheDir } from './artifacts';
 import { findJavaEnv } from './java-env';
 import { assertPortsFree } from './ports';
-import { describe, isAlive, isHealthy, RunningServer, SERVER_KINDS, ServerKind, startServer, stopPid } from './servers';
+import { describe, isHealthy, isOurProcess, RunningServer, SERVER_KINDS, ServerKind, startServer, stopPid } from './servers';
 
 export interface StackOptions {
   /** Names the stack's directory, so that a test stack and a demo stack can run side by side. */
@@ -51,18 +51,21 @@ function writeState(state: StackState): void {
 
 /**
  * Starts Kafka, the source and the target (in parallel), each waited for. A stack whose servers
- * are all still running is returned as it is. On a failure, whatever did start is stopped again.
+ * are all still running is returned as it is. With `only`, just those servers are started, beside
+ * whatever of the stack runs already (never stopped, data kept); without it, a stack with a
+ * server down is started afresh. On a failure, whatever did start is stopped again.
  */
 export async function up(opts: StackOptions): Promise<StackState> {
   const log = opts.log ?? (() => undefined);
-  const kinds = opts.only ?? SERVER_KINDS;
   const baseDir = stackDir(opts.name, opts.baseDir);
   const existing = readState(opts.name, opts.baseDir);
-  if (existing && kinds.every((k) => existing.servers[k] && isAlive(existing.servers[k]!.pid))) {
+  const running = (k: ServerKind) => Boolean(existing?.servers[k] && isOurProcess(existing.servers[k]!));
+  if (existing && (opts.only ?? SERVER_KINDS).every(running)) {
     log(`Stack "${opts.name}" is already running.`);
     return { ...existing, reused: true };
   }
-  if (existing) await down(opts.name, { baseDir: opts.baseDir, keepData: false, log });
+  if (existing && !opts.only) await down(opts.name, { baseDir: opts.baseDir, keepData: false, log });
+  const kinds = (opts.only ?? SERVER_KINDS).filter((k) => !opts.only || !running(k));
 
   const java = findJavaEnv();
   const wanted: Record<string, number> = {};
@@ -74,7 +77,8 @@ export async function up(opts: StackOptions): Promise<StackState> {
   await assertPortsFree(wanted);
 
   mkdirSync(baseDir, { recursive: true });
-  const state: StackState = { name: opts.name, baseDir, startedAt: new Date().toISOString(), servers: {} };
+  const state: StackState = opts.only && existing ? { ...existing, servers: { ...existing.servers } } : { name: opts.name, baseDir, startedAt: new Date().toISOString(), servers: {} };
+  for (const k of kinds) delete state.servers[k];
   const ctx = { java, cacheDir: opts.cacheDir ?? defaultCacheDir(), log, readyTimeoutMs: opts.readyTimeoutMs ?? 180_000 };
   const results = await Promise.allSettled(
     kinds.map(async (kind) => {
@@ -96,7 +100,14 @@ export async function up(opts: StackOptions): Promise<StackState> {
   );
   const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed.length > 0) {
-    await down(opts.name, { baseDir: opts.baseDir, keepData: true, log });
+    // Only what this call started is stopped again.
+    for (const k of kinds) {
+      const s = state.servers[k];
+      if (s) await stopServer(s, log);
+      delete state.servers[k];
+    }
+    writeState(state);
+    if (Object.keys(state.servers).length === 0) rmSync(stateFile(baseDir), { force: true });
     const reasons = failed.map((f) => (f.reason instanceof Error ? f.reason.message : String(f.reason)));
     throw new UserError('STACK_FAILED', `The local stack did not start:\n${reasons.join('\n\n')}\nLogs are kept in ${baseDir}.`);
   }
@@ -108,13 +119,7 @@ export async function down(name: string, opts: { baseDir?: string; keepData?: bo
   const log = opts.log ?? (() => undefined);
   const state = readState(name, opts.baseDir);
   if (!state) return false;
-  await Promise.all(
-    Object.values(state.servers).map(async (s) => {
-      if (!s) return;
-      log(`Stopping ${describe(s.kind)} (pid ${s.pid})`);
-      await stopPid(s.pid);
-    }),
-  );
+  await Promise.all(Object.values(state.servers).map((s) => s && stopServer(s, log)));
   if (opts.keepData) {
     log(`Data and logs kept in ${state.baseDir}`);
     rmSync(stateFile(state.baseDir), { force: true });
@@ -122,6 +127,16 @@ export async function down(name: string, opts: { baseDir?: string; keepData?: bo
     rmSync(state.baseDir, { recursive: true, force: true });
   }
   return true;
+}
+
+/** Signals a server only while its pid is still the process the stack started. */
+async function stopServer(s: RunningServer, log: (line: string) => void): Promise<void> {
+  if (!isOurProcess(s)) {
+    log(`${describe(s.kind)} (pid ${s.pid}) is not running any more; nothing to stop`);
+    return;
+  }
+  log(`Stopping ${describe(s.kind)} (pid ${s.pid})`);
+  await stopPid(s.pid);
 }
 
 export interface ServerStatus {
@@ -138,7 +153,7 @@ export async function status(name: string, baseDir?: string): Promise<ServerStat
   if (!state) return [];
   return Promise.all(
     Object.values(state.servers).map(async (s) => {
-      const running = isAlive(s!.pid);
+      const running = isOurProcess(s!);
       return { kind: s!.kind, pid: s!.pid, endpoint: s!.endpoint, running, healthy: running && (await isHealthy(s!)), logFile: s!.logFile };
     }),
   );
