@@ -6,6 +6,7 @@ import {
   parseChunkSize,
   parseRequestLine,
   Refusal,
+  RequestLine,
   refusesMethod,
   requestFraming,
   skippedBeforeRequest,
@@ -138,6 +139,9 @@ export class HttpBoundaryParser {
   /** A chunk-size or trailer line that spans chunks. */
   private lineParts: Buffer[] = [];
   private trailers: HeaderCollector | undefined;
+  /** The request line and the headers so far, of the head being read. */
+  private requestLine: RequestLine | undefined;
+  private collector: HeaderCollector | undefined;
 
   constructor(
     readonly kind: HttpMessageKind,
@@ -228,6 +232,11 @@ export class HttpBoundaryParser {
           const problem = this.headLimit(true);
           if (problem) return this.fail(problem, start);
           const emptyLine = this.lineBytes === 0 || (this.lineBytes === 1 && this.lineEndsCr);
+          if (this.isRequest && !emptyLine) {
+            // As Netty: each line is judged when it ends, the request line before any header arrives.
+            const refusal = this.requestHeadLine(this.lineText(buf, headChunkStart, nl));
+            if (refusal) return this.fail(refusal, start);
+          }
           this.lineBytes = 0;
           this.lineEndsCr = false;
           this.lineIndex++;
@@ -370,6 +379,8 @@ export class HttpBoundaryParser {
     this.headerSize = 0;
     this.lineBytes = 0;
     this.trailers = undefined;
+    this.requestLine = undefined;
+    this.collector = undefined;
   }
 
   private fail(reason: string | Refusal, start: number): ParseEvent {
@@ -460,32 +471,40 @@ export class HttpBoundaryParser {
     return used + counted > max ? 'line too long' : undefined;
   }
 
-  /** Reads a request head with the source's rules; returns the refusal, or sets the next state. */
-  private parseRequestHead(raw: Buffer): Refusal | string | undefined {
-    const text = raw.toString('latin1');
-    const leading = this.leadingBytes;
-    const lines = text.slice(leading).split('\n');
-    // lines: start line, header lines..., the empty line, '' (after the last LF).
+  /** The line of `lineBytes` bytes that ends at buf[nl] (it may have begun in an earlier chunk), without its CR. */
+  private lineText(buf: Buffer, headChunkStart: number, nl: number): string {
+    const from = nl - this.lineBytes;
+    const bytes = from >= headChunkStart ? buf.subarray(from, nl) : Buffer.concat([...this.headParts, buf.subarray(headChunkStart, nl)]).subarray(-this.lineBytes);
+    return bytes.toString('latin1', 0, this.lineEndsCr ? bytes.length - 1 : bytes.length);
+  }
+
+  /** A request line or header line, as it ends. */
+  private requestHeadLine(line: string): Refusal | string | undefined {
     const rules = this.rules;
-    const strip = (l: string) => (l.charCodeAt(l.length - 1) === CR ? l.slice(0, -1) : l);
-    const first = strip(lines[0]);
-    if (rules.crInLineRefused && first.includes('\r')) return 'a CR inside the request line';
-    const line = parseRequestLine(rules, first);
-    if ('reason' in line) return line;
-    const collector = new HeaderCollector(rules);
-    for (let i = 1; i < lines.length - 2; i++) {
-      const l = strip(lines[i]);
-      if (rules.crInLineRefused && l.includes('\r')) return 'a CR inside a header line';
-      const refusal = collector.add(l);
-      if (refusal) return refusal;
+    if (rules.crInLineRefused && line.includes('\r')) return 'a CR inside a line of the head';
+    if (this.lineIndex === 0) {
+      const parsed = parseRequestLine(rules, line);
+      if ('reason' in parsed) return parsed;
+      this.requestLine = parsed;
+      this.collector = new HeaderCollector(rules);
+      return undefined;
     }
+    return this.collector!.add(line);
+  }
+
+  /** The request head is complete: its framing as the source reads it; returns the refusal, or sets the next state. */
+  private parseRequestHead(raw: Buffer): Refusal | string | undefined {
+    const rules = this.rules;
+    const line = this.requestLine!;
+    const collector = this.collector!;
     const refusal = collector.finish();
     if (refusal) return refusal;
     const framing = requestFraming(rules, line, collector.headers);
     if ('reason' in framing) return framing;
     const closes = refusesMethod(rules, line.method);
     if (closes) return closes;
-    const firstLineByteLength = lines[0].length + 1;
+    const leading = this.leadingBytes;
+    const firstLineByteLength = raw.indexOf(LF, leading) + 1 - leading;
     let upgrade = line.method === 'CONNECT';
     for (const [n] of collector.headers) if (n.length === 7 && n.toLowerCase() === 'upgrade') upgrade = true;
     const head: HttpHead = {

@@ -49,6 +49,17 @@ describe('request framing as the source reads it (one case per row of the table)
     for (const c of FRAMING_CASES) expect({ row: c.row, inTable: table.includes(`| ${c.row}`) }).toEqual({ row: c.row, inTable: true });
   });
 
+  it('judges each line of a head when it ends, as Netty does (no need to wait for the empty line)', () => {
+    for (const [bytes, error] of [
+      ['GARBAGE\r\n', 'request line has no HTTP version'],
+      ['\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03 random\n', 'request line has no HTTP version'],
+      ['PUT / HTTP/1.1\r\nFoo\r\nBar', 'header line without a colon "Foo"'],
+    ]) {
+      const parser = new HttpBoundaryParser('request');
+      expect([parser.execute(Buffer.from(bytes, 'latin1')), parser.error]).toEqual([ParseEvent.Error, error]);
+    }
+  });
+
   it('picks the rules from a services.yaml version', () => {
     expect(framingRulesFor('ES_7.10')).toBe(ELASTICSEARCH_7_10);
     expect(framingRulesFor('ES_6.8')).toBe(ELASTICSEARCH_7_10);
