@@ -105,8 +105,9 @@ export const FRAMING_CASES: FramingCase[] = [
   { id: 'line-tab', row: 'request line split by several SP, HT, VT', bytes: (ix) => withLength(ix, 1).replace(/^PUT (\S+) HTTP/, 'PUT\t$1\x0bHTTP'), es: ok, os: ok },
   { id: 'line-2-parts', row: 'request line of 1, 2 or 4 parts', bytes: (ix) => `PUT /${ix}/_doc/1\r\n${withLength(ix, 2)}`, es: refused, os: refused },
   { id: 'line-4-parts', row: 'request line of 1, 2 or 4 parts', bytes: (ix) => withLength(ix, 1).replace('HTTP/1.1', 'HTTP/1.1 x'), es: refused, os: refused },
-  { id: 'method-lower', row: 'method "put", "FOO"', bytes: (ix) => withLength(ix, 1).replace(/^PUT/, 'put'), es: { docs: ['9'], requests: 2 }, os: { docs: [], requests: 0, refused: 'closed' } },
-  { id: 'method-foo', row: 'method "put", "FOO"', bytes: (ix) => withLength(ix, 1).replace(/^PUT/, 'FOO'), es: { docs: ['9'], requests: 2 }, os: { docs: [], requests: 0, refused: 'closed' } },
+  // OpenSearch closes the connection, but may have read a pipelined request first: none follows here.
+  { id: 'method-lower', row: 'method "put", "FOO"', bytes: (ix) => withLength(ix, 1).replace(/^PUT/, 'put'), noFollowUp: true, es: { docs: [], requests: 1 }, os: { docs: [], requests: 0, refused: 'closed' } },
+  { id: 'method-foo', row: 'method "put", "FOO"', bytes: (ix) => withLength(ix, 1).replace(/^PUT/, 'FOO'), noFollowUp: true, es: { docs: [], requests: 1 }, os: { docs: [], requests: 0, refused: 'closed' } },
   { id: 'method-high', row: 'method with a byte >= 0x80', bytes: (ix) => withLength(ix, 1).replace(/^PUT/, 'P\xe9T'), es: { docs: ['9'], requests: 2 }, os: refused },
   { id: 'expect-other', row: 'Expect: other than 100-continue (HTTP/1.1)', bytes: (ix) => `${put(ix, 1, 'Expect: foo\r\n')}Content-Length: ${withLength(ix, 2).length}\r\n\r\n${withLength(ix, 2)}`, es: { docs: ['2', '9'], requests: 3 }, os: { docs: ['2', '9'], requests: 3 } },
   { id: 'expect-100', row: 'Expect: 100-continue', bytes: (ix) => withLength(ix, 1, 'Expect: 100-continue\r\n'), es: ok, os: ok },

@@ -48,7 +48,8 @@
  * | leading control bytes before the request   | skipped (0x00-0x20, 0x7F-0x9F)      | skipped (0x00-0x20, 0x7F)            |
  * | request line split by several SP, HT, VT   | accepted                            | same                                 |
  * | request line of 1, 2 or 4 parts            | refused                             | same                                 |
- * | method "put", "FOO"                        | a request (answered 405)            | closed (not a known method)          |
+ * | method "put", "FOO"                        | a request (answered 405)            | closed (not a known method; a request|
+ * |                                            |                                     | pipelined after it may still run)    |
  * | method with a byte >= 0x80                 | a request (405)                     | refused (methods are tokens)         |
  * | Expect: other than 100-continue (HTTP/1.1) | 417, the body is read as requests   | same                                 |
  * | Expect: 100-continue                       | 100 Continue, then the body         | same                                 |
