@@ -60,6 +60,9 @@ export class KafkaOffloader implements CaptureOffloader {
   private inflight: Window | undefined;
   /** Journal bytes that hold the in-flight batch (written there when the circuit opened). */
   private inflightJournalEnd = -1;
+  /** End of the last record appended to the journal, and how many were. */
+  private lastJournalEnd = -1;
+  private journaledRecords = 0;
   private spilling = false;
   private readonly journal: SpillJournal | undefined;
   private journalWaiters: Waiter[] = [];
@@ -232,8 +235,9 @@ export class KafkaOffloader implements CaptureOffloader {
     this.opts.log.warn({ reason, queuedRecords: this.queue.length, journal: Boolean(this.journal) }, 'capture goes to the journal until Kafka catches up');
     if (this.inflight && !failed && this.journal) {
       // Keep order: the in-flight batch goes first in the journal; dropped from it if Kafka acks.
+      const appended = this.journaledRecords;
       this.journalWindow(this.inflight);
-      this.inflightJournalEnd = this.journal.pendingBytes > 0 ? this.lastJournalEnd : -1;
+      this.inflightJournalEnd = this.journaledRecords > appended ? this.lastJournalEnd : -1;
     }
     if (failed) this.journalWindow(failed);
     for (const p of this.queue) this.appendToJournal(p);
@@ -242,8 +246,6 @@ export class KafkaOffloader implements CaptureOffloader {
     this.opts.stats.bufferedBytes = 0;
   }
 
-  private lastJournalEnd = -1;
-
   /** A window's records into the journal, batch by batch with their seals when it has them. */
   private journalWindow(window: Window): void {
     if (!window.batches) {
@@ -251,7 +253,7 @@ export class KafkaOffloader implements CaptureOffloader {
       return;
     }
     for (const b of window.batches) {
-      const seal: RecordSeal = { producerId: b.producerId, producerEpoch: b.producerEpoch, partition: b.partition, baseSequence: b.baseSequence, batchCount: b.records.length };
+      const seal = sealOf(b);
       for (const r of b.records) this.appendToJournal(r as Pending, seal);
     }
   }
@@ -263,6 +265,7 @@ export class KafkaOffloader implements CaptureOffloader {
     }
     const end = this.journal.append(p.key, p.value, seal);
     this.lastJournalEnd = end;
+    this.journaledRecords++;
     this.opts.stats.journalBytes = this.journal.pendingBytes;
     if (p.resolve) {
       if (this.journalIsDurable) this.syncWaiters.push(p.resolve);
@@ -352,12 +355,16 @@ export class KafkaOffloader implements CaptureOffloader {
   private async sealJournaled(records: JournalRecord[]): Promise<SealedBatch[]> {
     const batches = await this.producer.seal(this.opts.topic, records);
     for (const b of batches) {
-      const seal: RecordSeal = { producerId: b.producerId, producerEpoch: b.producerEpoch, partition: b.partition, baseSequence: b.baseSequence, batchCount: b.records.length };
+      const seal = sealOf(b);
       for (const r of b.records) this.journal!.seal(r as JournalRecord, seal);
     }
     this.journal!.sync();
     return batches;
   }
+}
+
+function sealOf(b: SealedBatch): RecordSeal {
+  return { producerId: b.producerId, producerEpoch: b.producerEpoch, partition: b.partition, baseSequence: b.baseSequence, batchCount: b.records.length };
 }
 
 /** Journaled records back into the batches they were sealed in. */

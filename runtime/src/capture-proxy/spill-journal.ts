@@ -43,7 +43,9 @@ export class SpillJournal {
     mkdirSync(dir, { recursive: true });
     const file = path.join(dir, 'capture-v2.journal');
     this.offsetFile = `${file}.offset`;
-    this.fd = openSync(file, 'a+');
+    // Not 'a+': on Linux every write of an O_APPEND file goes to its end, and seals are written in place.
+    if (!existsSync(file)) writeFileSync(file, '');
+    this.fd = openSync(file, 'r+');
     this.writeOffset = fstatSync(this.fd).size;
     this.readOffset = Math.min(readOffset(this.offsetFile), this.writeOffset);
     this.dropTornTail();
