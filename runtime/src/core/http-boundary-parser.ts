@@ -77,7 +77,7 @@ export interface HttpHead {
 }
 
 export interface HttpBoundaryParserOptions {
-  /** A head longer than this is an error (default 64 KiB). */
+  /** A head longer than this is an error (default 64 KiB, or more when the request rules allow more). */
   maxHeadBytes?: number;
   /** Response parsers: the method of the request being answered (HEAD and CONNECT change framing). */
   requestMethod?: () => string | undefined;
@@ -147,9 +147,11 @@ export class HttpBoundaryParser {
     readonly kind: HttpMessageKind,
     private readonly opts: HttpBoundaryParserOptions = {},
   ) {
-    this.maxHeadBytes = opts.maxHeadBytes ?? 64 * 1024;
     this.rules = opts.rules ?? ELASTICSEARCH_7_10;
     this.isRequest = kind === 'request';
+    // A request head is bounded by the source's own limits; this bound only caps what is buffered.
+    const sourceBound = this.isRequest ? 2 * (this.rules.maxInitialLineLength + this.rules.maxHeaderSize) + 1024 : 0;
+    this.maxHeadBytes = opts.maxHeadBytes ?? Math.max(64 * 1024, sourceBound);
   }
 
   /** True while a head is being collected (its bytes are held by the parser, see carriedHeadBytes()). */
