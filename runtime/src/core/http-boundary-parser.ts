@@ -142,6 +142,8 @@ export class HttpBoundaryParser {
   /** The request line and the headers so far, of the head being read. */
   private requestLine: RequestLine | undefined;
   private collector: HeaderCollector | undefined;
+  /** Lines of the head judged so far (the request line is line 0). */
+  private linesJudged = 0;
 
   constructor(
     readonly kind: HttpMessageKind,
@@ -224,6 +226,9 @@ export class HttpBoundaryParser {
             if (problem) return this.fail(problem, start);
             this.headParts.push(buf.subarray(headChunkStart, end));
             this.headStartInChunk = -1;
+            // As Netty, which judges each line when it ends: the lines that did, before waiting for more.
+            const refusal = this.isRequest && this.lineIndex > this.linesJudged ? this.judgeLines(Buffer.concat(this.headParts)) : undefined;
+            if (refusal) return this.fail(refusal, start);
             this.offset = end;
             return ParseEvent.NeedMore;
           }
@@ -234,11 +239,6 @@ export class HttpBoundaryParser {
           const problem = this.headLimit(true);
           if (problem) return this.fail(problem, start);
           const emptyLine = this.lineBytes === 0 || (this.lineBytes === 1 && this.lineEndsCr);
-          if (this.isRequest && !emptyLine) {
-            // As Netty: each line is judged when it ends, the request line before any header arrives.
-            const refusal = this.requestHeadLine(this.lineText(buf, headChunkStart, nl));
-            if (refusal) return this.fail(refusal, start);
-          }
           this.lineBytes = 0;
           this.lineEndsCr = false;
           this.lineIndex++;
@@ -349,6 +349,8 @@ export class HttpBoundaryParser {
     if (this.state === S.Head) {
       this.headParts.push(buf.subarray(this.headStartInChunk >= 0 ? this.headStartInChunk : start, end));
       this.headStartInChunk = -1;
+      const refusal = this.isRequest && this.lineIndex > this.linesJudged ? this.judgeLines(Buffer.concat(this.headParts)) : undefined;
+      if (refusal) return this.fail(refusal, start);
     }
     this.offset = pos;
     return ParseEvent.NeedMore;
@@ -383,6 +385,7 @@ export class HttpBoundaryParser {
     this.trailers = undefined;
     this.requestLine = undefined;
     this.collector = undefined;
+    this.linesJudged = 0;
   }
 
   private fail(reason: string | Refusal, start: number): ParseEvent {
@@ -473,35 +476,43 @@ export class HttpBoundaryParser {
     return used + counted > max ? 'line too long' : undefined;
   }
 
-  /** The line of `lineBytes` bytes that ends at buf[nl] (it may have begun in an earlier chunk), without its CR. */
-  private lineText(buf: Buffer, headChunkStart: number, nl: number): string {
-    const from = nl - this.lineBytes;
-    const bytes = from >= headChunkStart ? buf.subarray(from, nl) : Buffer.concat([...this.headParts, buf.subarray(headChunkStart, nl)]).subarray(-this.lineBytes);
-    return bytes.toString('latin1', 0, this.lineEndsCr ? bytes.length - 1 : bytes.length);
-  }
-
-  /** A request line or header line, as it ends. */
-  private requestHeadLine(line: string): Refusal | string | undefined {
+  /**
+   * Judges the lines of the head not judged yet, up to the last complete one in `head` (the head's
+   * bytes so far, leading bytes included). A head that arrives whole is judged once, at its end.
+   */
+  private judgeLines(head: Buffer): Refusal | string | undefined {
     const rules = this.rules;
-    if (rules.crInLineRefused && line.includes('\r')) return 'a CR inside a line of the head';
-    if (this.lineIndex === 0) {
-      const parsed = parseRequestLine(rules, line);
-      if ('reason' in parsed) return parsed;
-      this.requestLine = parsed;
-      this.collector = new HeaderCollector(rules);
-      return undefined;
+    const lines = head.toString('latin1', this.leadingBytes).split('\n');
+    // The last item is what follows the last LF (nothing yet, or an unfinished line).
+    for (let i = this.linesJudged; i < lines.length - 1; i++) {
+      let line = lines[i];
+      if (line.charCodeAt(line.length - 1) === CR) line = line.slice(0, -1);
+      if (i > 0 && line.length === 0) break;
+      this.linesJudged = i + 1;
+      if (rules.crInLineRefused && line.includes('\r')) return 'a CR inside a line of the head';
+      if (i === 0) {
+        const parsed = parseRequestLine(rules, line);
+        if ('reason' in parsed) return parsed;
+        this.requestLine = parsed;
+        this.collector = new HeaderCollector(rules);
+        continue;
+      }
+      const refusal = this.collector!.add(line);
+      if (refusal) return refusal;
     }
-    return this.collector!.add(line);
+    return undefined;
   }
 
   /** The request head is complete: its framing as the source reads it; returns the refusal, or sets the next state. */
   private parseRequestHead(raw: Buffer): Refusal | string | undefined {
     const rules = this.rules;
+    const unjudged = this.judgeLines(raw);
+    if (unjudged) return unjudged;
     const line = this.requestLine!;
     const collector = this.collector!;
     const refusal = collector.finish();
     if (refusal) return refusal;
-    const framing = requestFraming(rules, line, collector.headers);
+    const framing = requestFraming(rules, line, collector);
     if ('reason' in framing) return framing;
     const closes = refusesMethod(rules, line.method);
     if (closes) return closes;
