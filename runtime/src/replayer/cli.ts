@@ -12,6 +12,8 @@ import { ConfigError } from '../core/errors';
 import { CliOptions, ReplayerConfig, resolveConfig } from './config';
 import { DumpConfig, resolveDumpConfig, runDump } from './dump';
 import { addReferenceOptions, DUMP_MODES, DumpModeName, referenceReplayerFlags } from './reference-options';
+import { ClusterAuth, ClusterClient } from '../core/cluster-client';
+import { restoreGcDeletes, TombstoneKeeper } from './tombstones';
 import { replayLines } from './file-source';
 import { KafkaSource } from './kafka-source';
 import { ReplayerMetrics } from './metrics';
@@ -65,7 +67,11 @@ export function program(): Command {
     .addOption(opt('--tuple-keep-source-auth', 'keep the Authorization (and other credential headers) clients sent in the tuples; masked by default'))
     .addOption(opt('--metrics-port <port>', 'serve Prometheus metrics on :PORT/metrics'))
     .addOption(opt('--summary-interval-seconds <s>', 'how often a summary is logged', '5'))
-    .addOption(opt('--shutdown-grace-seconds <s>', 'on SIGTERM, how long in-flight requests may finish', '10'));
+    .addOption(opt('--shutdown-grace-seconds <s>', 'on SIGTERM, how long in-flight requests may finish', '10'))
+    .addOption(opt('--replay-writes-as-captured', 'send document writes exactly as captured: without the source\'s _id and _version, and those the source refused too (the reference\'s behaviour)'))
+    .addOption(opt('--replay-refused-writes', 'also send the writes and _bulk items that the source answered with an error (as captured)'))
+    .addOption(opt('--target-gc-deletes <time>', 'index.gc_deletes held on target indices that get versioned deletes, so that an older write replayed late cannot bring a deleted document back (off: leave it)', '24h'))
+    .addOption(opt('--restore-target-gc-deletes', 'put back the index.gc_deletes the replay raised on the target (after cutover), print them as JSON and exit'));
   return addReferenceOptions(cmd, opt)
     .showHelpAfterError()
     .exitOverride((err) => {
@@ -102,11 +108,24 @@ async function dump(config: DumpConfig): Promise<void> {
   if (records === 0 && malformed > 0) throw new ConfigError(`none of the ${malformed} records of the input is a TrafficStream: is it a capture (base64 or key|base64 lines, gzipped or not)?`);
 }
 
+/** The target as a cluster client with the replayer's own credentials (for settings, not for replay). */
+function targetClient(config: ReturnType<typeof resolveConfig>): ClusterClient {
+  const auth: ClusterAuth = config.basic ? { type: 'basic', ...config.basic } : config.sigv4 ? { type: 'sigv4', ...config.sigv4 } : { type: 'none' };
+  return new ClusterClient({ endpoint: config.target.href, auth, allowInsecure: config.insecure, connections: 2 });
+}
+
 async function main(): Promise<void> {
   const resolved = resolveCli(parseCli(process.argv.slice(2)));
   for (const w of resolved.warnings) process.stderr.write(`warning: ${w}\n`);
   if (resolved.mode !== 'replay') return dump(resolved);
   const config = resolved;
+  if (config.restoreTargetGcDeletes) {
+    const client = targetClient(config);
+    const restored = await restoreGcDeletes(client);
+    await client.close();
+    process.stdout.write(`${JSON.stringify({ restored })}\n`);
+    return;
+  }
   const logger = createLogger({ name: 'traffic-replayer' });
   const metrics = new ReplayerMetrics();
   const tupleWriter = config.tupleS3
@@ -114,9 +133,12 @@ async function main(): Promise<void> {
       new S3LineWriter({ location: config.tupleS3, kind: 'tuples', maxBufferMs: config.tupleMaxBufferMs, maxObjectLines: Math.max(1, Math.floor(config.maxPendingRequests / 2)) })
     : new TupleWriter({ dir: config.tupleDir, maxFileBytes: config.tupleFileMaxBytes });
   const sign = config.sigv4 ? createSigner(config.sigv4) : undefined;
+  const settingsClient = config.targetGcDeletes ? targetClient(config) : undefined;
+  const tombstones = settingsClient && new TombstoneKeeper(settingsClient, config.targetGcDeletes!, logger);
   const replayer = new TrafficReplayer({
     ...config,
     sign,
+    tombstones,
     tupleWriter,
     metrics,
     logger,
@@ -159,6 +181,8 @@ async function main(): Promise<void> {
     clearInterval(expiryTimer);
     await tupleWriter.close();
     await replayer.close();
+    await tombstones?.settled();
+    await settingsClient?.close();
     metricsServer?.close();
     emf?.stop();
     process.stdout.write(`${JSON.stringify(replayer.summary.snapshot({ pending: replayer.pending }))}\n`);

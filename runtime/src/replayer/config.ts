@@ -5,6 +5,7 @@ import { KafkaPropertySettings, readKafkaProperties } from '../core/kafka-proper
 import { s3Location, S3Location } from '../core/results/s3';
 import type { TargetAuth } from './prepare';
 import type { ReplayerOptions } from './replayer';
+import { parseGcDeletes } from './tombstones';
 import { parseTransformerConfig } from './transforms/transformer-config';
 
 /** The CLI's options as commander hands them over (strings, booleans). */
@@ -63,6 +64,10 @@ export interface CliOptions {
   endTime?: string;
   previewBytesRead: string;
   previewBytesWrite: string;
+  replayWritesAsCaptured?: boolean;
+  replayRefusedWrites?: boolean;
+  targetGcDeletes?: string;
+  restoreTargetGcDeletes?: boolean;
 }
 
 /** The sending options the replayer takes as they are, plus what the CLI wires up itself. */
@@ -70,6 +75,7 @@ type SendingOptions = Pick<
   ReplayerOptions,
   | 'target' | 'auth' | 'userAgent' | 'transforms' | 'speedupFactor' | 'maxConcurrentRequests' | 'maxPendingRequests' | 'packetTimeoutMs' | 'maxRetries' | 'connectionRetryMs'
   | 'requestTimeoutMs' | 'lookaheadMs' | 'quiescentMs' | 'nonRetryableDocTypes'
+  | 'replayWritesAsCaptured' | 'replayRefusedWrites'
 >;
 
 export type KafkaInput = { brokers: string; topic: string; groupId: string; clientId: string; auth: KafkaAuth; tls?: boolean; sessionTimeoutMs: number; requestTimeoutMs?: number };
@@ -92,6 +98,10 @@ export interface ReplayerConfig extends SendingOptions {
   shutdownGraceMs: number;
   /** Lines for stderr: accepted flags that do nothing here, and why. */
   warnings: string[];
+  /** index.gc_deletes to hold on the target where versioned deletes go; undefined: left as it is. */
+  targetGcDeletes?: string;
+  /** Put back the gc_deletes the replay raised, and exit (no input needed). */
+  restoreTargetGcDeletes: boolean;
 }
 
 export function number(flag: string, value: string, opts: { min: number; integer?: boolean }): number {
@@ -113,7 +123,8 @@ export function resolveConfig(o: CliOptions): ReplayerConfig {
   }
   if (target.protocol !== 'http:' && target.protocol !== 'https:') throw new ConfigError(`--target-uri must be http:// or https:// (got "${target.protocol}")`);
   const warnings: string[] = [];
-  const kafka = resolveInput(o, warnings);
+  // The restore of gc_deletes needs the target only.
+  const kafka = o.restoreTargetGcDeletes && !o.input && !o.kafkaTrafficBrokers ? undefined : resolveInput(o, warnings);
 
   const authFlags = [
     o.targetUsername || o.targetPassword ? '--target-username/--target-password' : '',
@@ -213,6 +224,11 @@ export function resolveConfig(o: CliOptions): ReplayerConfig {
     metricsPort: o.metricsPort === undefined ? undefined : number('metrics-port', o.metricsPort, { min: 0, integer: true }),
     summaryIntervalMs: number('summary-interval-seconds', o.summaryIntervalSeconds, { min: 1 }) * 1000,
     shutdownGraceMs: number('shutdown-grace-seconds', o.shutdownGraceSeconds, { min: 0 }) * 1000,
+    replayWritesAsCaptured: !!o.replayWritesAsCaptured,
+    replayRefusedWrites: !!o.replayRefusedWrites,
+    // Versioned deletes only: as captured, a replay has no tombstone versions to keep.
+    targetGcDeletes: o.replayWritesAsCaptured ? undefined : parseGcDeletes(o.targetGcDeletes ?? '24h'),
+    restoreTargetGcDeletes: !!o.restoreTargetGcDeletes,
   };
 }
 

@@ -29,16 +29,24 @@ export interface PreparedRequest {
 /** Hop-by-hop headers belong to the source connection, not to the request. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'expect', 'content-length']);
 
-/** Applies the configured transforms, then the target's host, auth and user agent. */
-export function prepareRequest(source: HttpRequest, opts: PrepareOptions): PreparedRequest {
+/** What replaces the captured request before the transforms (the source's id and version, see write-plan). */
+export interface RequestOverride {
+  uri?: string;
+  /** The new body, content-encoding undone (it is encoded again as the request says). */
+  body?: Buffer;
+}
+
+/** Applies the override and the configured transforms, then the target's host, auth and user agent. */
+export function prepareRequest(source: HttpRequest, opts: PrepareOptions, override?: RequestOverride): PreparedRequest {
   let method = source.method;
-  let uri = source.uri;
+  let uri = override?.uri ?? source.uri;
   let headers: Header[] = source.headers.map(([k, v]) => [k, v]);
   let body = source.body;
   let droppedItems = 0;
   if (opts.transforms.length) {
-    let req: TransformableRequest = { method, uri, headers, body: decodedBody(headers, body) };
-    let bodyChanged = false;
+    const replaced = override?.body;
+    let req: TransformableRequest = { method, uri, headers, body: replaced ?? decodedBody(headers, body) };
+    let bodyChanged = replaced !== undefined;
     for (const t of opts.transforms) {
       const before = req.body;
       req.bodyChanged = false;
@@ -52,7 +60,7 @@ export function prepareRequest(source: HttpRequest, opts: PrepareOptions): Prepa
     uri = req.uri;
     headers = req.headers;
     if (bodyChanged) body = encodeBody(headers, req.body);
-  }
+  } else if (override?.body) body = encodeBody(headers, override.body);
   // One pass, one lower-casing per header (this runs for every request).
   headers = headers.filter(([k]) => !HOP_BY_HOP.has(k.toLowerCase()));
   setHeader(headers, 'Host', opts.target.host);

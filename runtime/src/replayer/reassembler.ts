@@ -30,6 +30,18 @@ export interface CapturedRequest {
   sourceDone: boolean;
   /** The connection went idle before the response was complete. */
   expired: boolean;
+  /** Handed to the listener (onRequest) already; its response is reported only after that. */
+  emitted?: boolean;
+}
+
+export interface ReassemblerOptions {
+  /**
+   * Writes that must not be sent before their source response is known (the replayer takes the
+   * document's id and version from it). Such a request is handed over with its response, and the
+   * requests after it on its connection wait for it: per-connection order is kept, other
+   * connections do not wait. Called for mutating methods only.
+   */
+  awaitsResponse?: (method: string, uri: string) => boolean;
 }
 
 export interface ReassemblyListener {
@@ -82,6 +94,10 @@ interface Connection {
    * (rejected, or its client left). Whatever else comes next on the connection means it went on.
    */
   held?: CapturedRequest;
+  /** The write that waits for its source response before it is handed over (see awaitsResponse). */
+  gate?: CapturedRequest;
+  /** Requests that ended after the gate, in order: they are handed over after it. */
+  queued: CapturedRequest[];
   lastWallMs: number;
 }
 
@@ -100,7 +116,10 @@ function hold(refs: RecordRef[], ref: RecordRef): void {
 export class Reassembler {
   private readonly connections = new Map<string, Connection>();
 
-  constructor(private readonly listener: ReassemblyListener) {}
+  constructor(
+    private readonly listener: ReassemblyListener,
+    private readonly opts: ReassemblerOptions = {},
+  ) {}
 
   get openConnections(): number {
     return this.connections.size;
@@ -121,6 +140,7 @@ export class Reassembler {
         readFirstTs: 0,
         readLastTs: 0,
         awaiting: [],
+        queued: [],
         responses: undefined as unknown as HttpBoundaryParser,
         unframed: false,
         lastWallMs: nowWallMs,
@@ -264,13 +284,51 @@ export class Reassembler {
     const method = requestMethod(req.bytes);
     conn.awaiting.push({ req, method, parts: [] });
     if (isMutatingMethod(method)) conn.held = req;
-    else this.listener.onRequest(req);
+    else this.handOver(conn, req, false);
   }
 
+  /** The held write went on to the source: it is replayed (once its answer is known, if it must wait). */
   private releaseHeld(conn: Connection): void {
     const req = conn.held!;
     conn.held = undefined;
+    const awaits = this.opts.awaitsResponse;
+    this.handOver(conn, req, awaits !== undefined && awaits(requestMethod(req.bytes), requestTarget(req.bytes)));
+  }
+
+  /** Hands a request over, or queues it behind the connection's gate to keep the connection's order. */
+  private handOver(conn: Connection, req: CapturedRequest, awaitsResponse: boolean): void {
+    if (conn.gate) {
+      conn.queued.push(req);
+      return;
+    }
+    if (awaitsResponse && !req.sourceDone) {
+      conn.gate = req;
+      return;
+    }
+    this.emit(req);
+  }
+
+  private emit(req: CapturedRequest): void {
+    req.emitted = true;
     this.listener.onRequest(req);
+    if (req.sourceDone) this.listener.onSourceResponse(req);
+  }
+
+  /** The gate's answer is complete: it goes, then the requests queued behind it, up to the next write that must wait. */
+  private openGate(conn: Connection): void {
+    const gate = conn.gate!;
+    conn.gate = undefined;
+    this.emit(gate);
+    const awaits = this.opts.awaitsResponse!;
+    while (conn.queued.length) {
+      const next = conn.queued.shift()!;
+      const method = requestMethod(next.bytes);
+      if (!next.sourceDone && isMutatingMethod(method) && awaits(method, requestTarget(next.bytes))) {
+        conn.gate = next;
+        return;
+      }
+      this.emit(next);
+    }
   }
 
   /** The held request never reached the source: nothing to replay, no answer to wait for. */
@@ -292,7 +350,8 @@ export class Reassembler {
     // Idle after a complete answer is a normal end; only a cut-off answer marks the tuple expired.
     req.expired = expired && !isCompleteResponse(req.sourceResponse, waiting.method);
     req.sourceDone = true;
-    this.listener.onSourceResponse(req);
+    if (req === conn.gate) this.openGate(conn);
+    else if (req.emitted) this.listener.onSourceResponse(req);
   }
 
   private dropRead(conn: Connection, notify: boolean): void {
@@ -323,4 +382,14 @@ function responseParser(conn: Connection): HttpBoundaryParser {
 function requestMethod(bytes: Buffer): string {
   const space = bytes.indexOf(0x20);
   return space > 0 && space <= 16 ? bytes.toString('latin1', 0, space).toUpperCase() : 'GET';
+}
+
+/** The request line's target (path and query): from its first space to the next space or line end. */
+function requestTarget(bytes: Buffer): string {
+  const start = bytes.indexOf(0x20) + 1;
+  if (start === 0) return '';
+  const limit = Math.min(bytes.length, start + 16384);
+  let end = start;
+  while (end < limit && bytes[end] !== 0x20 && bytes[end] !== 0x0d && bytes[end] !== 0x0a) end++;
+  return bytes.toString('latin1', start, end);
 }

@@ -1,6 +1,7 @@
 import type { Logger } from '../core/logging';
 import type { TrafficStream } from '../core/traffic-stream';
-import { HttpRequest, HttpResponse, parseRequest, parseResponse } from './http-message';
+import { documentWrite } from './document-write';
+import { headerValue, HttpRequest, HttpResponse, parseRequest, parseResponse } from './http-message';
 import type { ReplayerMetrics } from './metrics';
 import { PreparedRequest, prepareRequest, TargetAuth } from './prepare';
 import { CapturedRequest, Reassembler, ReassemblyListener, RecordRef } from './reassembler';
@@ -11,6 +12,8 @@ import { ReplaySummary } from './summary';
 import { RequestDropped, RequestTransform } from './transforms/request';
 import { attemptJson, maskedRawRequest, preparedJson, requestJson, responseJson, TupleAuth, tupleJson } from './tuple';
 import type { LineListener, TupleSink } from './tuple-writer';
+import type { TombstoneKeeper } from './tombstones';
+import { bulkItemsJson, deletedIndices, planWrite, settleWrite, WritePlan } from './write-plan';
 
 export interface ReplayerOptions {
   target: URL;
@@ -38,6 +41,15 @@ export interface ReplayerOptions {
   quiescentMs?: number;
   /** See SendOptions.nonRetryableDocTypes. */
   nonRetryableDocTypes?: ReadonlySet<string>;
+  /**
+   * Send document writes exactly as captured: no source id or version, what the source refused
+   * included (the reference's behaviour). @default false
+   */
+  replayWritesAsCaptured?: boolean;
+  /** Send the writes and _bulk items that the source refused anyway (as captured). @default false */
+  replayRefusedWrites?: boolean;
+  /** Raises index.gc_deletes on the target where versioned deletes go (none: left as it is). */
+  tombstones?: TombstoneKeeper;
   tupleWriter: TupleSink;
   /** Write the credentials clients sent into tuples as they are (masked by default). */
   keepSourceAuth?: boolean;
@@ -54,6 +66,10 @@ export interface ReplayerOptions {
 class Work implements SessionJob, SendListener {
   at = 0;
   source?: HttpRequest;
+  /** A document write's source response, parsed once for its plan and its tuple. */
+  sourceResponse?: HttpResponse;
+  /** How a document write is replayed, and (once the target answered) its outcome. */
+  plan?: WritePlan;
   prepared?: PreparedRequest;
   /** Why the request was not sent (unparseable, or its transform threw). */
   error?: string;
@@ -106,7 +122,7 @@ class TupleHolds implements LineListener {
  */
 export class TrafficReplayer implements ReassemblyListener {
   readonly summary = new ReplaySummary();
-  private readonly reassembler = new Reassembler(this);
+  private readonly reassembler: Reassembler;
   private readonly duplicates = new DuplicateStreamFilter();
   private readonly sessions = new Map<string, TargetSession>();
   private readonly semaphore: Semaphore;
@@ -126,6 +142,8 @@ export class TrafficReplayer implements ReassemblyListener {
   private readonly targetAuth: TupleAuth;
 
   constructor(private readonly opts: ReplayerOptions) {
+    // A document write waits for its source response: its id, its version, whether it was applied.
+    this.reassembler = new Reassembler(this, opts.replayWritesAsCaptured ? {} : { awaitsResponse: awaitsSourceResponse });
     this.semaphore = new Semaphore(opts.maxConcurrentRequests);
     this.sourceAuth = opts.keepSourceAuth ? 'keep' : 'mask';
     this.targetAuth = opts.auth.type === 'basic' || opts.auth.type === 'sigv4' ? opts.auth.type : this.sourceAuth;
@@ -249,9 +267,26 @@ export class TrafficReplayer implements ReassemblyListener {
       this.opts.metrics.errors.inc({ kind: 'unparseable_request' });
     }
     if (work.source) {
+      const write = documentWrite(work.source.method, work.source.uri);
+      if (write) {
+        if (this.opts.replayWritesAsCaptured) work.plan = { outcome: 'asCaptured', detail: '--replay-writes-as-captured', skip: false, versioned: false };
+        else {
+          work.sourceResponse = parsedResponse(captured, work.source.method);
+          work.plan = planWrite(write, work.source, work.sourceResponse, { replayRefused: this.opts.replayRefusedWrites === true });
+        }
+      }
+    }
+    if (work.plan?.skip) {
+      // The source refused it: there is nothing to send, only a tuple to write.
+      work.targetDone = true;
+      this.maybeFinish(work);
+      return;
+    }
+    if (work.source) {
       try {
-        work.prepared = prepareRequest(work.source, this.opts);
+        work.prepared = prepareRequest(work.source, this.opts, work.plan);
         if (work.prepared.droppedItems) this.summary.bulkItemsDroppedByTransform += work.prepared.droppedItems;
+        if (work.plan?.deleteIndices && this.opts.tombstones) this.keepTombstones(work.source, work.plan.deleteIndices, work.prepared);
       } catch (err) {
         if (err instanceof RequestDropped) {
           // Deliberate (e.g. a type its mapping routes nowhere): counted, its tuple says why.
@@ -294,6 +329,15 @@ export class TrafficReplayer implements ReassemblyListener {
   onRequestNotForwarded(): void {
     this.summary.requestsNotForwarded++;
     this.opts.metrics.errors.inc({ kind: 'request_not_forwarded_by_proxy' });
+  }
+
+  /** Versioned deletes leave tombstones on the target that must outlive any older write still to come. */
+  private keepTombstones(source: HttpRequest, sourceIndices: string[], prepared: PreparedRequest): void {
+    const base = this.opts.target.pathname.replace(/\/$/, '');
+    // A transform may have renamed the index: read the names from what is sent.
+    const indices = this.opts.transforms.length ? deletedIndices(prepared.method, prepared.path.slice(base.length), prepared.headers, prepared.body) : sourceIndices;
+    const authorization = this.opts.auth.type === 'passthrough' ? headerValue(source.headers, 'authorization') : undefined;
+    for (const index of indices) this.opts.tombstones!.keep(index, authorization);
   }
 
   private session(key: string): TargetSession {
@@ -347,16 +391,14 @@ export class TrafficReplayer implements ReassemblyListener {
   }
 
   private tupleLine(work: Work): string {
-    const { captured } = work;
-    let sourceResponse: HttpResponse | undefined;
-    if (captured.sourceResponse?.length) {
-      try {
-        sourceResponse = parseResponse(captured.sourceResponse, work.source?.method);
-      } catch {
-        sourceResponse = undefined;
-      }
-    }
+    const { captured, plan } = work;
+    const sourceResponse = work.sourceResponse ?? parsedResponse(captured, work.source?.method);
     const attempts = work.attempts ?? [];
+    if (plan) {
+      settleWrite(plan, sourceResponse?.statusCode, attempts);
+      this.summary.outcomes[plan.outcome]++;
+      if (plan.items) for (const item of plan.items) this.summary.bulkItemOutcomes[item.outcome]++;
+    }
     const last = attempts[attempts.length - 1];
     const error = work.error ?? last?.error ?? null;
     const s = this.summary;
@@ -374,6 +416,7 @@ export class TrafficReplayer implements ReassemblyListener {
       if (sourceResponse) {
         const same = sourceResponse.statusCode === last.statusCode;
         if (same) s.statusMatched++;
+        else if (plan?.outcome === 'superseded' || plan?.outcome === 'alreadyPresent') s.statusExplained++;
         else s.statusDiffered++;
         if (same) this.opts.metrics.counts.statusSame++;
         else this.opts.metrics.counts.statusDifferent++;
@@ -403,6 +446,24 @@ export class TrafficReplayer implements ReassemblyListener {
       numErrors,
       error,
       expired: captured.expired,
+      outcome: plan?.outcome,
+      outcomeDetail: plan?.detail,
+      bulkItems: plan?.items ? bulkItemsJson(plan.items) : undefined,
     });
+  }
+}
+
+/** The reassembler's gate: the document writes whose replay depends on the source's answer. */
+function awaitsSourceResponse(method: string, uri: string): boolean {
+  const write = documentWrite(method, uri);
+  return write !== undefined && write.kind !== 'byQuery';
+}
+
+function parsedResponse(captured: CapturedRequest, method: string | undefined): HttpResponse | undefined {
+  if (!captured.sourceResponse?.length) return undefined;
+  try {
+    return parseResponse(captured.sourceResponse, method);
+  } catch {
+    return undefined;
   }
 }

@@ -1,8 +1,18 @@
+import { WRITE_OUTCOMES, WriteOutcome } from './write-plan';
+
+const outcomeCounts = (): Record<WriteOutcome, number> => Object.fromEntries(WRITE_OUTCOMES.map((o) => [o, 0])) as Record<WriteOutcome, number>;
+
 /** Running numbers for the periodic summary: counts, status agreement, latency percentiles. */
 export class ReplaySummary {
   requests = 0;
   statusMatched = 0;
   statusDiffered = 0;
+  /** Statuses that differ for a reason the replayer knows (superseded, alreadyPresent): no difference to look at. */
+  statusExplained = 0;
+  /** Document writes by outcome (a _bulk counts once, by its most notable item). */
+  readonly outcomes = outcomeCounts();
+  /** The items of the _bulk requests, by outcome. */
+  readonly bulkItemOutcomes = outcomeCounts();
   targetErrors = 0;
   transformErrors = 0;
   retries = 0;
@@ -30,6 +40,9 @@ export class ReplaySummary {
       requests: this.requests,
       statusMatched: this.statusMatched,
       statusDiffered: this.statusDiffered,
+      statusExplained: this.statusExplained,
+      outcomes: { ...this.outcomes },
+      bulkItemOutcomes: { ...this.bulkItemOutcomes },
       targetErrors: this.targetErrors,
       transformErrors: this.transformErrors,
       retries: this.retries,

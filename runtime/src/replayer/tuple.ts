@@ -1,6 +1,7 @@
 import type { Header, HttpRequest, HttpResponse } from './http-message';
 import type { PreparedRequest } from './prepare';
 import type { TargetAttempt } from './sender';
+import type { WriteOutcome } from './write-plan';
 
 /** A request or response in the tuple form: headers as keys, plus the reference's fixed keys. */
 export type TupleMessage = Record<string, string | number>;
@@ -98,6 +99,12 @@ export interface Tuple {
   error: string | null;
   /** The source connection went idle before its response was complete. */
   expired?: boolean;
+  /** Document writes: the replayer's verdict (see WriteOutcome in write-plan.ts); absent for reads. */
+  outcome?: WriteOutcome;
+  /** Why, where it helps (e.g. "source _bulk response has 3 items, request has 4"). */
+  outcomeDetail?: string;
+  /** _bulk: one entry per action of the source request, in order. */
+  bulkItems?: { outcome: WriteOutcome; sourceStatus: number | null; targetStatus: number | null }[];
 }
 
 /*
@@ -211,6 +218,10 @@ export interface TupleParts {
   numErrors: number;
   error: string | null;
   expired?: boolean;
+  outcome?: WriteOutcome;
+  outcomeDetail?: string;
+  /** JSON of the bulkItems list. */
+  bulkItems?: string;
 }
 
 /** One tuple's JSON line (without the newline), key for key what JSON.stringify(Tuple) writes. */
@@ -220,6 +231,7 @@ export function tupleJson(t: TupleParts): string {
   return (
     `{"connectionId":${q(t.connectionId)},${node}${at}"sourceRequest":${t.sourceRequest},"sourceResponse":${t.sourceResponse},` +
     `"targetRequest":${t.targetRequest},"targetResponses":[${t.targetResponses.join(',')}],"numRequests":${num(t.numRequests)},` +
-    `"numErrors":${num(t.numErrors)},"error":${t.error === null ? 'null' : q(t.error)}${t.expired ? ',"expired":true' : ''}}`
+    `"numErrors":${num(t.numErrors)},"error":${t.error === null ? 'null' : q(t.error)}${t.expired ? ',"expired":true' : ''}` +
+    `${t.outcome ? `,"outcome":"${t.outcome}"` : ''}${t.outcomeDetail ? `,"outcomeDetail":${q(t.outcomeDetail)}` : ''}${t.bulkItems ? `,"bulkItems":${t.bulkItems}` : ''}}`
   );
 }

@@ -75,7 +75,10 @@ describe('traffic replayer: an Elasticsearch 7 workload replayed to OpenSearch',
     expect(mismatches.map(describe)).toEqual([]);
     expect(new Set(tuples.map((t) => t.connectionId))).toEqual(new Set(connections.flatMap((conn) => conn.exchanges.map((_, i) => `${conn.connectionId}.${i}`))));
     const typed = tuples.find((t) => t.sourceRequest?.['Request-URI'] === `/${index}/mytype/100`)!;
-    expect(typed.targetRequest?.['Request-URI']).toBe(`/${index}/_doc/100`);
+    // Typeless on the target, with the version the source gave the document.
+    expect(typed.targetRequest?.['Request-URI']).toBe(`/${index}/_doc/100?version=1&version_type=external_gte`);
+    expect(typed.outcome).toBe('replayed');
+    expect(tuples.find((t) => t.sourceRequest?.['Request-URI'] === `/${index}/mytype/7/_update`)?.outcome).toBe('unversioned');
     expect(typed.targetRequest?.Host).toBe(new URL(targetUrl).host);
 
     const docs = async (client: ClusterClient) => {

@@ -1,4 +1,5 @@
-import { canonicalJson, parseSearchResponse, skipValue } from '../../../runtime/src/backfill/json-raw';
+import { canonicalJson, parseSearchResponse } from '../../../runtime/src/backfill/json-raw';
+import { skipValue } from '../../../runtime/src/core/json-scan';
 
 describe('search responses read without JSON.parse on documents', () => {
   const response = `{"took":3,"timed_out":false,"_shards":{"total":1},"hits":{"total":{"value":2},"max_score":null,"hits":[

@@ -28,6 +28,14 @@ const base: CliOptions = {
 };
 
 describe('replayer flags', () => {
+  it('replays writes with the source\'s versions and keeps tombstones a day, unless told otherwise', () => {
+    expect(resolveConfig(base)).toMatchObject({ replayWritesAsCaptured: false, replayRefusedWrites: false, targetGcDeletes: '24h', restoreTargetGcDeletes: false });
+    expect(resolveConfig({ ...base, targetGcDeletes: 'off' }).targetGcDeletes).toBeUndefined();
+    expect(resolveConfig({ ...base, replayWritesAsCaptured: true, replayRefusedWrites: true })).toMatchObject({ replayWritesAsCaptured: true, replayRefusedWrites: true, targetGcDeletes: undefined });
+    // The restore needs the target only.
+    expect(resolveConfig({ ...base, input: undefined, restoreTargetGcDeletes: true }).restoreTargetGcDeletes).toBe(true);
+  });
+
   it('resolves SigV4, basic auth and Kafka SCRAM settings', () => {
     expect(resolveConfig({ ...base, sigv4AuthHeaderServiceRegion: 'es,us-east-1' }).sigv4).toEqual({ service: 'es', region: 'us-east-1' });
     expect(resolveConfig({ ...base, targetUsername: 'u', targetPassword: 'p' }).auth).toEqual({ type: 'basic', header: `Basic ${Buffer.from('u:p').toString('base64')}` });
@@ -50,6 +58,8 @@ describe('replayer flags', () => {
 
   it.each([
     [{ targetUri: undefined }, /--target-uri is required/],
+    [{ targetGcDeletes: 'forever' }, /--target-gc-deletes must be a time such as 24h/],
+    [{ targetGcDeletes: '0s' }, /--target-gc-deletes must be a time/],
     [{ targetUri: 'target9200' }, /must be a URL/],
     [{ input: undefined }, /give an input/],
     [{ kafkaTrafficBrokers: 'b:9092' }, /not both/],

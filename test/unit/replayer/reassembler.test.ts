@@ -1,7 +1,7 @@
 import { decodeTrafficStream, encodeTrafficStream, TrafficStream } from '../../../runtime/src/core/traffic-stream';
 import { parseRequest, parseResponse } from '../../../runtime/src/replayer/http-message';
 import { PartitionOffsets } from '../../../runtime/src/replayer/offset-tracker';
-import { CapturedRequest, Reassembler, RecordRef } from '../../../runtime/src/replayer/reassembler';
+import { CapturedRequest, Reassembler, ReassemblerOptions, RecordRef } from '../../../runtime/src/replayer/reassembler';
 import { CapturedConnection, encodeConnection } from '../../integration/support/capture-encoder';
 
 const req = (path: string, body = '') =>
@@ -18,28 +18,31 @@ function connection(n: number, bodySize = 10): CapturedConnection {
   return { connectionId: 'c1', exchanges };
 }
 
-function collect(records: TrafficStream[], refs?: (i: number) => RecordRef) {
+function collect(records: TrafficStream[], refs?: (i: number) => RecordRef, options?: ReassemblerOptions) {
   const requests: CapturedRequest[] = [];
   const notForwarded: CapturedRequest[] = [];
   const order: string[] = [];
+  /** Whether each request's source response was complete when it was handed over. */
+  const answeredWhenHanded: boolean[] = [];
   const events = { dropped: 0, ended: 0 };
   const r = new Reassembler({
     onRequest: (q) => {
       requests.push(q);
-      order.push(`request ${q.index}`);
+      answeredWhenHanded.push(q.sourceDone);
+      order.push(`request ${q.connectionId === 'c1' || q.connectionId === 'p1' || q.connectionId === 'h1' ? '' : `${q.connectionId}.`}${q.index}`);
     },
-    onSourceResponse: (q) => order.push(`response ${q.index}`),
+    onSourceResponse: (q) => order.push(`response ${q.connectionId === 'c1' || q.connectionId === 'p1' || q.connectionId === 'h1' ? '' : `${q.connectionId}.`}${q.index}`),
     onConnectionEnd: () => events.ended++,
     onPartialRequestDropped: () => events.dropped++,
     onRequestNotForwarded: (q) => notForwarded.push(q),
-  });
+  }, options);
   records.forEach((rec, i) => {
     const ref = refs ? refs(i) : { retain: () => undefined, release: () => undefined };
     // Through the wire format, as records come from Kafka.
     r.add(decodeTrafficStream(encodeTrafficStream(rec)), ref, 0);
     ref.release();
   });
-  return { requests, events, r, notForwarded, order };
+  return { requests, events, r, notForwarded, order, answeredWhenHanded };
 }
 
 describe('reassembly of captured connections', () => {
@@ -205,6 +208,80 @@ describe('reassembly of captured connections', () => {
       ]);
       expect(requests.map((q) => q.sourceResponse?.toString())).toEqual([answer.toString()]);
       expect(notForwarded).toHaveLength(0);
+    });
+  });
+
+  describe('a document write that waits for its source response (its id and version)', () => {
+    const ts = (ms: number) => ({ seconds: 1_700_000_000 + Math.floor(ms / 1000), nanos: (ms % 1000) * 1e6 });
+    const post = (path: string) => Buffer.from(`POST ${path} HTTP/1.1\r\nHost: src:9200\r\nContent-Type: application/json\r\nContent-Length: 7\r\n\r\n{"n":1}`);
+    const get = (path: string) => Buffer.from(`GET ${path} HTTP/1.1\r\nHost: src:9200\r\n\r\n`);
+    const created = res(201, '{"_id":"A","_version":1,"result":"created"}');
+    const found = res(200, '{"found":true}');
+    const writes: ReassemblerOptions = { awaitsResponse: (_method, uri) => uri.includes('/_doc') && !uri.startsWith('/skip') };
+    type Obs = TrafficStream['subStream'][number];
+    const exchange = (request: Buffer, t: number): Obs[] => [{ ts: ts(t), read: { data: request } }, { ts: ts(t), endOfMessageIndicator: {} }];
+    const stream = (connectionId: string, subStream: Obs[], number: number, last = false): TrafficStream =>
+      last ? { connectionId, nodeId: 'n', subStream, numberOfThisLastChunk: number } : { connectionId, nodeId: 'n', subStream, number };
+
+    it('is handed over with its response, and the next request on its connection only after it', () => {
+      const { order, requests, answeredWhenHanded } = collect([
+        // The proxy flushes the held write's record before forwarding it; the answer comes in the next one.
+        stream('c1', exchange(post('/idx/_doc'), 0), 1),
+        stream('c1', [{ ts: ts(5), write: { data: created } }, ...exchange(get('/idx/_search'), 6), { ts: ts(8), write: { data: found } }, { ts: ts(9), close: {} }], 2, true),
+      ], undefined, writes);
+      expect(order).toEqual(['request 0', 'response 0', 'request 1', 'response 1']);
+      expect(answeredWhenHanded).toEqual([true, false]);
+      expect(requests[0].sourceResponse?.toString()).toBe(created.toString());
+      // Without the wait (writes as captured) it goes as soon as the capture shows the source got it.
+      expect(collect([stream('c1', exchange(post('/idx/_doc'), 0), 1), stream('c1', [{ ts: ts(5), write: { data: created } }], 2)]).answeredWhenHanded).toEqual([false]);
+    });
+
+    it('keeps a pipelining client\'s order: what follows a waiting write waits too, up to the next write that must wait', () => {
+      const { order, answeredWhenHanded } = collect([
+        stream('c1', [...exchange(post('/idx/_doc'), 0), ...exchange(get('/idx/_count'), 1), ...exchange(post('/idx/_doc'), 2), ...exchange(post('/skip/_refresh'), 3)], 1),
+        stream('c1', [{ ts: ts(5), write: { data: Buffer.concat([created, found]) } }], 2),
+        stream('c1', [{ ts: ts(6), write: { data: Buffer.concat([created, res(200)]) } }, { ts: ts(9), close: {} }], 3, true),
+      ], undefined, writes);
+      expect(order).toEqual(['request 0', 'response 0', 'request 1', 'response 1', 'request 2', 'response 2', 'request 3', 'response 3']);
+      expect(answeredWhenHanded).toEqual([true, false, true, false]);
+    });
+
+    it('does not hold up other connections', () => {
+      const { order } = collect([
+        stream('c1', exchange(post('/idx/_doc'), 0), 1),
+        stream('c2', [...exchange(get('/idx/_search'), 1), { ts: ts(2), write: { data: found } }], 1),
+        stream('c1', [{ ts: ts(5), write: { data: created } }], 2),
+      ], undefined, writes);
+      expect(order).toEqual(['request c2.0', 'response c2.0', 'request 0', 'response 0']);
+    });
+
+    it('is still dropped when the proxy marks it not forwarded, and then holds nothing up', () => {
+      const offsets = new PartitionOffsets();
+      const { order, notForwarded } = collect([
+        stream('c1', exchange(post('/idx/_doc'), 0), 1),
+        stream('c1', [{ ts: ts(10_000), requestDropped: {} }, ...exchange(get('/idx/_count'), 10_001), { ts: ts(10_002), write: { data: found } }], 2),
+      ], (i) => offsets.add(i), writes);
+      expect(notForwarded).toHaveLength(1);
+      expect(order).toEqual(['request 1', 'response 1']);
+    });
+
+    it('goes with what there is when its connection ends before the answer, the requests behind it too', () => {
+      const { order, requests, r } = collect([stream('c1', [...exchange(post('/idx/_doc'), 0), ...exchange(get('/idx/_count'), 1), { ts: ts(2), write: { data: created.subarray(0, 20) } }], 1)], undefined, writes);
+      expect(order).toEqual([]);
+      expect(r.expireIdle(1000, 5000)).toBe(1);
+      expect(order).toEqual(['request 0', 'response 0', 'request 1', 'response 1']);
+      expect(requests.map((q) => q.expired)).toEqual([true, true]);
+    });
+
+    it('holds its records until it is finished, as any request', () => {
+      const offsets = new PartitionOffsets();
+      const { requests } = collect([
+        stream('c1', exchange(post('/idx/_doc'), 0), 1),
+        stream('c1', [{ ts: ts(5), write: { data: created } }, { ts: ts(9), close: {} }], 2, true),
+      ], (i) => offsets.add(i), writes);
+      expect(offsets.commitOffset()).toBe(0);
+      for (const ref of requests[0].records) ref.release();
+      expect(offsets.commitOffset()).toBe(2);
     });
   });
 });

@@ -13,6 +13,7 @@ import {
   Tuple,
   tupleJson,
 } from '../../../runtime/src/replayer/tuple';
+import { bulkItemsJson } from '../../../runtime/src/replayer/write-plan';
 
 const awkward: Header[][] = [
   [['Host', 'source:9200'], ['Content-Type', 'application/json']],
@@ -63,7 +64,23 @@ describe('tuple lines written as strings', () => {
       sourceResponse: responseJson(res, 2),
       targetRequest: preparedJson(prepared, 'HTTP/1.1'),
       targetResponses: [attemptJson(attempt), attemptJson(failed)],
+      bulkItems: undefined,
     });
     expect(line).toBe(JSON.stringify(tuple));
+  });
+
+  it('carry a write\'s outcome, its detail and its _bulk items as JSON.stringify writes them', () => {
+    const items = [
+      { outcome: 'sourceRefused' as const, sourceStatus: 400, targetStatus: null },
+      { outcome: 'superseded' as const, sourceStatus: 201, targetStatus: 409 },
+    ];
+    const tuple: Tuple = {
+      connectionId: 'c.1', nodeId: 'n', sourceRequest: null, sourceResponse: null, targetRequest: null, targetResponses: [], numRequests: 1, numErrors: 0, error: null,
+      outcome: 'superseded', outcomeDetail: '1 of 2 items refused by the source "left out"', bulkItems: items,
+    };
+    const line = tupleJson({ ...tuple, sourceRequest: 'null', sourceResponse: 'null', targetRequest: 'null', targetResponses: [], bulkItems: bulkItemsJson(items.map((i) => ({ ...i, versioned: true, sent: true }))) });
+    expect(line).toBe(JSON.stringify(tuple));
+    const read = { ...tuple, outcome: undefined, outcomeDetail: undefined, bulkItems: undefined };
+    expect(tupleJson({ ...read, sourceRequest: 'null', sourceResponse: 'null', targetRequest: 'null', targetResponses: [], bulkItems: undefined })).toBe(JSON.stringify(read));
   });
 });
