@@ -1,5 +1,6 @@
 import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
+import { scanBulkItems } from '../core/bulk-items';
 import { ClusterClient } from '../core/cluster-client';
 import { UserError } from '../core/errors';
 import type { FailedDocument, FailedDocumentSink } from './failed-documents';
@@ -7,9 +8,22 @@ import { RawHit } from './json-raw';
 
 const gzip = promisify(gzipCb);
 
+/**
+ * Written with the source's `_version` as an external_gte version, as the replayer writes: the
+ * newest of the two paths wins whatever their order, and a copy of the version the target
+ * already has is a plain success (see VERSION_TYPE in replayer/write-plan.ts).
+ */
+const VERSION_TYPE = 'external_gte';
+
 /** One document as a _bulk entry: the action line and the raw source, each ending in \n. */
 export function bulkEntry(index: string, hit: RawHit): string {
-  const action = hit.routing === undefined ? { index: { _index: index, _id: hit.id } } : { index: { _index: index, _id: hit.id, routing: hit.routing } };
+  const meta: Record<string, string | number> = { _index: index, _id: hit.id };
+  if (hit.routing !== undefined) meta.routing = hit.routing;
+  if (hit.version !== undefined && Number.isSafeInteger(hit.version) && hit.version > 0) {
+    meta.version = hit.version;
+    meta.version_type = VERSION_TYPE;
+  }
+  const action = { index: meta };
   // A source stored pretty-printed keeps its newlines; outside strings they are only whitespace.
   const source = hit.source.includes('\n') || hit.source.includes('\r') ? hit.source.replace(/[\r\n]+/g, ' ') : hit.source;
   return `${JSON.stringify(action)}\n${source}\n`;
@@ -36,9 +50,14 @@ export function chunkByBytes<T>(entries: T[], sizeOf: (e: T) => number, maxBytes
 
 export type ItemOutcome = 'ok' | 'retry' | 'fail';
 
-/** Overload and server errors are worth another try; anything else about the document is final. */
+/**
+ * Overload and server errors are worth another try; anything else about the document is final.
+ * A version conflict means the target holds this version or a newer one (the replay wrote it):
+ * the document is done.
+ */
 export function classifyItem(status: number, errorType?: string): ItemOutcome {
   if (status >= 200 && status < 300) return 'ok';
+  if (status === 409 && errorType === 'version_conflict_engine_exception') return 'ok';
   if (status === 429 || status >= 500 || errorType === 'es_rejected_execution_exception' || errorType === 'opensearch_rejected_execution_exception') return 'retry';
   return 'fail';
 }
@@ -139,8 +158,9 @@ export class BulkWriter {
         this.throttleLevel = Math.max(0, this.throttleLevel - 1);
         return entries.map(() => OK_ITEM);
       }
-      const parsed = JSON.parse(res.body.toString('utf8')) as { items: Record<string, BulkItem>[] };
-      return parsed.items.map((it) => Object.values(it)[0]);
+      const items = scanBulkItems(res.body);
+      if (!items || items.length !== entries.length) throw new UserError('BULK_FAILED', `POST /_bulk answered ${items ? `${items.length} items for ${entries.length} documents` : 'a body that is not a _bulk response'}: ${res.body.toString('utf8').slice(0, 300)}`);
+      return items.map((it) => (it.errorType === undefined ? { status: it.status } : { status: it.status, error: { type: it.errorType, reason: it.errorReason } }));
     } finally {
       this.release();
     }

@@ -11,7 +11,8 @@ import { advance, MAX_STEP, PageCursor, ShardStats } from './work-items';
  */
 export async function readSeqNoPage(client: ClusterClient, index: string, shard: number, from: number, to: number, size: number): Promise<RawHit[]> {
   const path = `/${encodeURIComponent(index)}/_search?preference=_shards:${shard}`;
-  const body = { size, query: { range: { _seq_no: { gte: from, lte: to } } }, sort: [{ _seq_no: 'asc' }], track_total_hits: false };
+  // version: each document is written with the source's _version (external versioning on the target).
+  const body = { size, version: true, query: { range: { _seq_no: { gte: from, lte: to } } }, sort: [{ _seq_no: 'asc' }], track_total_hits: false };
   const req = { method: 'POST', path, body };
   const res = await client.request(req);
   if (res.statusCode !== 200) throw new ClusterRequestError(req, res);

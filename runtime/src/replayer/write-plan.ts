@@ -1,5 +1,5 @@
 import { BulkAction, bulkBody, parseBulkActions } from './bulk-body';
-import { BulkItemResult, scanBulkItems } from './bulk-items';
+import { BulkItemResult, scanBulkItems } from '../core/bulk-items';
 import { documentWrite, DocumentWrite, unconditionalUri, versionedUri } from './document-write';
 import { decodedBody, Header, HttpRequest, HttpResponse } from './http-message';
 import type { TargetAttempt } from './sender';

@@ -6,6 +6,11 @@ describe('_bulk entries', () => {
     expect(bulkEntry('idx', { id: '1', source: '{}' })).toBe('{"index":{"_index":"idx","_id":"1"}}\n{}\n');
   });
 
+  it('writes the source\'s _version as an external_gte version', () => {
+    expect(bulkEntry('idx', { id: '1', source: '{}', version: 7, routing: 'r' })).toBe('{"index":{"_index":"idx","_id":"1","routing":"r","version":7,"version_type":"external_gte"}}\n{}\n');
+    expect(bulkEntry('idx', { id: '1', source: '{}', version: Number.NaN })).toBe('{"index":{"_index":"idx","_id":"1"}}\n{}\n');
+  });
+
   it('puts a pretty-printed source on one line, since _bulk is one document per line', () => {
     const entry = bulkEntry('idx', { id: '1', source: '{\n  "a": "x\\ny"\r\n}' });
     expect(entry.split('\n')).toHaveLength(3);
@@ -37,5 +42,8 @@ describe('item results', () => {
     expect(classifyItem(503, 'unavailable_shards_exception')).toBe('retry');
     expect(classifyItem(400, 'mapper_parsing_exception')).toBe('fail');
     expect(classifyItem(400, 'illegal_argument_exception')).toBe('fail');
+    // The target already holds this version or a newer one: done.
+    expect(classifyItem(409, 'version_conflict_engine_exception')).toBe('ok');
+    expect(classifyItem(409, 'other')).toBe('fail');
   });
 });

@@ -19,6 +19,10 @@ describe('search responses read without JSON.parse on documents', () => {
     expect(hits.map((h) => h.seqNo)).toEqual([42, 9007199254740991]);
   });
 
+  it('takes the hit\'s _version when the search asked for it', () => {
+    expect(parseSearchResponse('{"hits":{"hits":[{"_id":"a","_version":12,"_seq_no":3,"_source":{}}]}}').hits[0]).toEqual({ id: 'a', version: 12, source: '{}' });
+  });
+
   it('reads the scroll id and an empty page', () => {
     expect(parseSearchResponse('{"_scroll_id":"abc","hits":{"hits":[]}}')).toEqual({ hits: [], scrollId: 'abc' });
   });

@@ -1,6 +1,6 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { parseBulkActions } from '../../../runtime/src/replayer/bulk-body';
-import { scanBulkItems } from '../../../runtime/src/replayer/bulk-items';
+import { scanBulkItems } from '../../../runtime/src/core/bulk-items';
 import { documentWrite } from '../../../runtime/src/replayer/document-write';
 import { parseRequest, parseResponse } from '../../../runtime/src/replayer/http-message';
 import { prepareRequest } from '../../../runtime/src/replayer/prepare';
@@ -264,7 +264,7 @@ describe('_bulk responses scanned for their items', () => {
     const text = JSON.stringify({ took: 30, errors: true, items }, null, 1);
     expect(scanBulkItems(Buffer.from(text))).toEqual([
       { op: 'index', id: 'é"\\x', version: 1, result: 'created', status: 201 },
-      { op: 'create', id: 'B', status: 400, errorType: 'mapper_parsing_exception' },
+      { op: 'create', id: 'B', status: 400, errorType: 'mapper_parsing_exception', errorReason: 'failed [n] {"x"}' },
       { op: 'delete', id: '\u00e9\ud83d\ude00', version: 3, result: 'not_found', status: 404 },
       { op: 'update', id: 'u', status: 429, errorType: 'unknown' },
     ]);
