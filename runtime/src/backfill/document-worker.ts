@@ -4,7 +4,7 @@ import type { Logger } from '../core/logging';
 import { Allowlist } from './allowlist';
 import { BulkWriter, BulkWriterOptions, WriteResult } from './bulk-writer';
 import { LeaseStore } from './lease-store';
-import { missingOnTarget, planSourceIndices, readWindowPage, shardStats } from './source-reader';
+import { missingOnTarget, planSourceIndices, readWindowPage, refreshSource, shardStats } from './source-reader';
 import { claimOrder, nextLookInMs, PageCursor, planItems, summarize, Versioned, WorkItem } from './work-items';
 
 export const SETUP_ID = '__setup__';
@@ -138,6 +138,7 @@ export class DocumentWorker {
     if (to === null) {
       const stats = await shardStats(this.o.source, [candidate.doc.index]);
       to = stats[candidate.doc.index]?.[candidate.doc.shard]?.maxSeqNo ?? -1;
+      await refreshSource(this.o.source, [candidate.doc.index]);
     }
     const doc: WorkItem = { ...candidate.doc, to, leaseOwner: this.o.workerId, leaseExpiresAt: Date.now() + this.o.leaseMs, attempts: candidate.doc.attempts + 1, updatedAt: Date.now() };
     return this.o.store.update(candidate, doc, true);
@@ -171,6 +172,7 @@ export class DocumentWorker {
 
   private async setup(mine: Versioned<SetupDoc>): Promise<void> {
     const plan = await planSourceIndices(this.o.source, this.o.indexAllowlist);
+    await refreshSource(this.o.source, Object.keys(plan));
     const items = planItems(plan, this.o.docsPerItem);
     await this.o.store.createMany(items);
     let restore = mine.doc.restore;

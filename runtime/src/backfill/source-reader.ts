@@ -51,6 +51,21 @@ export async function* readShard(client: ClusterClient, index: string, shard: nu
   }
 }
 
+/**
+ * Makes every write the shard statistics counted visible to search. A window read by `_seq_no`
+ * sees only refreshed documents: a document updated just before the plan (its new `_seq_no`
+ * inside an early window, not yet refreshed when that window is read, its old one gone by the
+ * time its own window is read) would be read by no window at all.
+ */
+export async function refreshSource(client: ClusterClient, indices: string[]): Promise<void> {
+  for (let i = 0; i < indices.length; i += 20) {
+    const names = indices.slice(i, i + 20).map(encodeURIComponent).join(',');
+    const req = { method: 'POST', path: `/${names}/_refresh?ignore_unavailable=true` };
+    const res = await client.request(req);
+    if (res.statusCode !== 200) throw new ClusterRequestError(req, res);
+  }
+}
+
 /** Per primary shard: live documents and the highest `_seq_no`, from the indices' shard stats. */
 export async function shardStats(client: ClusterClient, indices: string[]): Promise<Record<string, ShardStats[]>> {
   const out: Record<string, ShardStats[]> = {};
