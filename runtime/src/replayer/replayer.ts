@@ -74,6 +74,8 @@ class Work implements SessionJob, SendListener {
   /** Why the request was not sent (unparseable, or its transform threw). */
   error?: string;
   attempts?: TargetAttempt[];
+  /** A versioned delete's tuple waits until its index holds its tombstones (see TombstoneKeeper). */
+  tombstones?: Promise<void>;
   targetDone = false;
   finished = false;
   private sessionDone?: () => void;
@@ -286,7 +288,7 @@ export class TrafficReplayer implements ReassemblyListener {
       try {
         work.prepared = prepareRequest(work.source, this.opts, work.plan);
         if (work.prepared.droppedItems) this.summary.bulkItemsDroppedByTransform += work.prepared.droppedItems;
-        if (work.plan?.deleteIndices && this.opts.tombstones) this.keepTombstones(work.source, work.plan.deleteIndices, work.prepared);
+        if (work.plan?.deleteIndices && this.opts.tombstones) work.tombstones = this.keepTombstones(work.source, work.plan.deleteIndices, work.prepared);
       } catch (err) {
         if (err instanceof RequestDropped) {
           // Deliberate (e.g. a type its mapping routes nowhere): counted, its tuple says why.
@@ -332,12 +334,17 @@ export class TrafficReplayer implements ReassemblyListener {
   }
 
   /** Versioned deletes leave tombstones on the target that must outlive any older write still to come. */
-  private keepTombstones(source: HttpRequest, sourceIndices: string[], prepared: PreparedRequest): void {
+  private keepTombstones(source: HttpRequest, sourceIndices: string[], prepared: PreparedRequest): Promise<void> | undefined {
     const base = this.opts.target.pathname.replace(/\/$/, '');
     // A transform may have renamed the index: read the names from what is sent.
     const indices = this.opts.transforms.length ? deletedIndices(prepared.method, prepared.path.slice(base.length), prepared.headers, prepared.body) : sourceIndices;
     const authorization = this.opts.auth.type === 'passthrough' ? headerValue(source.headers, 'authorization') : undefined;
-    for (const index of indices) this.opts.tombstones!.keep(index, authorization);
+    let pending: Promise<void>[] | undefined;
+    for (const index of indices) {
+      const p = this.opts.tombstones!.keep(index, authorization);
+      if (p) (pending ??= []).push(p);
+    }
+    return pending && (pending.length === 1 ? pending[0] : Promise.all(pending).then(() => undefined));
   }
 
   private session(key: string): TargetSession {
@@ -360,6 +367,12 @@ export class TrafficReplayer implements ReassemblyListener {
   /** @internal */
   maybeFinish(work: Work): void {
     if (work.finished || !work.targetDone || !work.captured.sourceDone) return;
+    if (work.tombstones) {
+      const raising = work.tombstones;
+      work.tombstones = undefined;
+      void raising.then(() => this.maybeFinish(work));
+      return;
+    }
     work.finished = true;
     this.work.delete(work.captured);
     this.opts.tupleWriter.writeLine(this.tupleLine(work), new TupleHolds(work.captured.records, this));
@@ -416,7 +429,7 @@ export class TrafficReplayer implements ReassemblyListener {
       if (sourceResponse) {
         const same = sourceResponse.statusCode === last.statusCode;
         if (same) s.statusMatched++;
-        else if (plan?.outcome === 'superseded' || plan?.outcome === 'alreadyPresent') s.statusExplained++;
+        else if (plan?.explained) s.statusExplained++;
         else s.statusDiffered++;
         if (same) this.opts.metrics.counts.statusSame++;
         else this.opts.metrics.counts.statusDifferent++;

@@ -7,7 +7,7 @@ export class ReplaySummary {
   requests = 0;
   statusMatched = 0;
   statusDiffered = 0;
-  /** Statuses that differ for a reason the replayer knows (superseded, alreadyPresent): no difference to look at. */
+  /** Statuses that differ for a reason the versions explain (superseded, alreadyPresent, an earlier version not there): no difference to look at. */
   statusExplained = 0;
   /** Document writes by outcome (a _bulk counts once, by its most notable item). */
   readonly outcomes = outcomeCounts();

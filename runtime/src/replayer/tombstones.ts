@@ -35,10 +35,10 @@ interface GcRecord {
  * late (another connection's, or again after a restart), would bring the document back. On the
  * first versioned delete to an index, its gc_deletes is raised on the target (the original value
  * recorded once, in GC_DELETES_RECORD_INDEX); `restoreGcDeletes` puts every original back.
- * Not awaited by the replay: the setting only has to land within gc_deletes of the first delete.
  */
 export class TombstoneKeeper {
-  private readonly raising = new Map<string, Promise<void>>();
+  /** Per index: the raise in progress, or true once it is done. */
+  private readonly raised = new Map<string, Promise<void> | true>();
   private readonly targetMs: number;
 
   constructor(
@@ -50,24 +50,32 @@ export class TombstoneKeeper {
   }
 
   /**
-   * Called for each index a versioned delete goes to; the first call per index raises it.
+   * Called for each index a versioned delete goes to; the first call per index raises it. Returns
+   * the raise while it is in progress: the delete's tuple (and so its commit) waits for it, so that
+   * a delete read again after a crash finds the setting in place or raises it again.
    * `authorization`: the write's own header, when the replayer passes the clients' auth through.
    */
-  keep(index: string, authorization?: string): void {
-    if (this.raising.has(index)) return;
-    this.raising.set(
-      index,
-      this.raise(index, authorization ? { authorization } : undefined).catch((err: Error) => {
-        // Retried with the index's next delete.
-        this.raising.delete(index);
+  keep(index: string, authorization?: string): Promise<void> | undefined {
+    const state = this.raised.get(index);
+    if (state === true) return undefined;
+    if (state) return state;
+    const raising = this.raise(index, authorization ? { authorization } : undefined).then(
+      () => {
+        this.raised.set(index, true);
+      },
+      (err: Error) => {
+        // Tried again with the index's next delete.
+        this.raised.delete(index);
         this.logger.warn({ index, err: err.message }, 'could not raise index.gc_deletes on the target: a document deleted there may come back if an older write is replayed after its tombstone is gone');
-      }),
+      },
     );
+    this.raised.set(index, raising);
+    return raising;
   }
 
   /** Resolves when every raise started so far is done (for tests and shutdown). */
   async settled(): Promise<void> {
-    await Promise.all(this.raising.values());
+    await Promise.all([...this.raised.values()].filter((v): v is Promise<void> => v !== true));
   }
 
   private async raise(index: string, headers: Record<string, string> | undefined): Promise<void> {
@@ -83,7 +91,7 @@ export class TombstoneKeeper {
       if ((timeValueMs(current) ?? 0) >= this.targetMs) continue;
       const record: GcRecord = { index: concrete, original: own ?? null, raisedTo: this.gcDeletes, at: new Date().toISOString() };
       // op_type=create: the first recorder keeps the value from before the migration.
-      const saved = await this.client.request({ method: 'PUT', path: `/${GC_DELETES_RECORD_INDEX}/_doc/${encodeURIComponent(concrete)}?op_type=create&refresh=true`, body: record, headers });
+      const saved = await this.client.request({ method: 'PUT', path: `/${GC_DELETES_RECORD_INDEX}/_doc/${encodeURIComponent(concrete)}?op_type=create`, body: record, headers });
       if (saved.statusCode >= 300 && saved.statusCode !== 409) throw new Error(`recording the original gc_deletes of ${concrete} answered ${saved.statusCode}`);
       const put = await this.client.request({ method: 'PUT', path: `/${encodeURIComponent(concrete)}/_settings`, body: { index: { gc_deletes: this.gcDeletes } }, headers });
       if (put.statusCode !== 200) throw new Error(`PUT /${concrete}/_settings answered ${put.statusCode}: ${put.body.toString('utf8').slice(0, 300)}`);
@@ -94,6 +102,7 @@ export class TombstoneKeeper {
 
 /** Puts back the gc_deletes of every index the replay raised (after cutover); returns what it did. */
 export async function restoreGcDeletes(client: ClusterClient): Promise<{ index: string; restoredTo: string | null }[]> {
+  await client.request({ method: 'POST', path: `/${GC_DELETES_RECORD_INDEX}/_refresh` });
   const res = await client.request({ method: 'GET', path: `/${GC_DELETES_RECORD_INDEX}/_search?size=10000` });
   if (res.statusCode === 404) return [];
   if (res.statusCode !== 200) throw new Error(`GET ${GC_DELETES_RECORD_INDEX}/_search answered ${res.statusCode}`);
@@ -102,7 +111,7 @@ export async function restoreGcDeletes(client: ClusterClient): Promise<{ index: 
   for (const h of hits) {
     const put = await client.request({ method: 'PUT', path: `/${encodeURIComponent(h._source.index)}/_settings`, body: { index: { gc_deletes: h._source.original } } });
     if (put.statusCode !== 200 && put.statusCode !== 404) throw new Error(`PUT /${h._source.index}/_settings answered ${put.statusCode}: ${put.body.toString('utf8').slice(0, 300)}`);
-    await client.request({ method: 'DELETE', path: `/${GC_DELETES_RECORD_INDEX}/_doc/${encodeURIComponent(h._id)}?refresh=true` });
+    await client.request({ method: 'DELETE', path: `/${GC_DELETES_RECORD_INDEX}/_doc/${encodeURIComponent(h._id)}` });
     done.push({ index: h._source.index, restoredTo: h._source.original });
   }
   return done;

@@ -57,6 +57,8 @@ export interface WritePlan {
   items?: PlannedItem[];
   /** Indices that receive a versioned delete (their tombstones must outlive the replay). */
   deleteIndices?: string[];
+  /** The statuses differ for a reason the versions explain (see settleWrite): no difference to look at. */
+  explained?: boolean;
 }
 
 function asCaptured(detail: string): WritePlan {
@@ -296,11 +298,28 @@ function versionedOutcome(sourceStatus: number | null | undefined, targetStatus:
   return 'replayed';
 }
 
+/**
+ * Why a versioned write the target took answered otherwise than the source, when the versions
+ * say why: the source updated (200) what the target creates (201), or deleted (200) what the
+ * target never had (404). The earlier versions reach the target later, or never (the backfill
+ * copied a later state, the document was gone before the copy).
+ */
+function versionedDifference(sourceStatus: number | null | undefined, targetStatus: number | null | undefined): string | undefined {
+  if (sourceStatus === 200 && targetStatus === 201) return 'the target held no earlier version of the document';
+  if (sourceStatus === 200 && targetStatus === 404) return 'the target never held the document';
+  return undefined;
+}
+
 /** The final outcome once the target answered: superseded and alreadyPresent come from its answer. */
 export function settleWrite(plan: WritePlan, sourceStatus: number | undefined, attempts: readonly TargetAttempt[]): void {
   if (plan.skip) return;
   if (!plan.items) {
-    if (plan.versioned) plan.outcome = versionedOutcome(sourceStatus, attempts[attempts.length - 1]?.statusCode);
+    if (!plan.versioned) return;
+    const targetStatus = attempts[attempts.length - 1]?.statusCode;
+    plan.outcome = versionedOutcome(sourceStatus, targetStatus);
+    const why = versionedDifference(sourceStatus, targetStatus);
+    if (why) plan.detail = why;
+    plan.explained = why !== undefined || plan.outcome !== 'replayed';
     return;
   }
   const sent = plan.items.filter((i) => i.sent);

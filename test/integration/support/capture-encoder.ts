@@ -24,6 +24,11 @@ export interface EncoderOptions {
   readPacketBytes?: number;
   /** Start a new record after this many observations. @default unbounded */
   maxObservationsPerRecord?: number;
+  /**
+   * End the record after each mutating request (POST, PUT, DELETE, PATCH), as the capture proxy
+   * does before it forwards one: its response then comes in a later record. @default false
+   */
+  flushBeforeForwarding?: boolean;
 }
 
 /** Bytes the framing of one observation adds around its data (ts, tags, lengths): an upper bound. */
@@ -95,6 +100,7 @@ export function encodeConnection(conn: CapturedConnection, opts: EncoderOptions 
     push({ ts: timestampFromMillis(ex.requestTs), endOfMessageIndicator: {} }, 4);
     inRequest = false;
     requestsDone++;
+    if (opts.flushBeforeForwarding && /^(POST|PUT|DELETE|PATCH) /.test(ex.request.toString('latin1', 0, 7))) flush();
     if (ex.response.length) pushData('write', ex.response, ex.responseTs);
   }
   if (conn.closed !== false) {

@@ -92,15 +92,18 @@ describe('single-document writes replayed with the source\'s id and version', ()
 
   it('settles on superseded when the target holds that version or newer, alreadyPresent on 201 vs 200', () => {
     const attempt = (statusCode: number): TargetAttempt => ({ statusCode, timeMs: 1 });
-    const settled = (source: number, target: number) => {
-      const p = plan('PUT', '/idx/_doc/1', '{}', response(source, doc('1', 2)));
+    const settled = (source: number, target: number, method = 'PUT') => {
+      const p = plan(method, '/idx/_doc/1', method === 'PUT' ? '{}' : '', response(source, doc('1', 2)));
       settleWrite(p, source, [attempt(target)]);
-      return p.outcome;
+      return [p.outcome, p.explained, p.detail];
     };
-    expect(settled(200, 409)).toBe('superseded');
-    expect(settled(201, 200)).toBe('alreadyPresent');
-    expect(settled(201, 201)).toBe('replayed');
-    expect(settled(200, 201)).toBe('replayed');
+    expect(settled(200, 409)).toEqual(['superseded', true, undefined]);
+    expect(settled(201, 200)).toEqual(['alreadyPresent', true, undefined]);
+    expect(settled(201, 201)).toEqual(['replayed', false, undefined]);
+    // The earlier version reaches the target later (another connection), or never (the backfill copied a later one).
+    expect(settled(200, 201)).toEqual(['replayed', true, 'the target held no earlier version of the document']);
+    expect(settled(200, 404, 'DELETE')).toEqual(['replayed', true, 'the target never held the document']);
+    expect(settled(201, 400)).toEqual(['replayed', false, undefined]);
   });
 });
 
