@@ -1,5 +1,6 @@
 import { createServer, Server } from 'node:http';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { WRITE_OUTCOMES, WriteOutcome } from './write-plan';
 
 /** The replayer's Prometheus metrics (counters are cheap: safe on the hot path). */
 export class ReplayerMetrics {
@@ -12,6 +13,10 @@ export class ReplayerMetrics {
   readonly registry = new Registry();
   readonly requests = new Counter({ name: 'replayer_requests_total', help: 'Requests replayed, by outcome', labelNames: ['outcome'] as const, registers: [this.registry], collect: () => this.sync() });
   readonly statusMatch = new Counter({ name: 'replayer_status_comparisons_total', help: 'Source vs target status codes', labelNames: ['result'] as const, registers: [this.registry], collect: () => this.sync() });
+  /** Document writes by outcome (write-plan.ts), counted as plain fields like the others. */
+  readonly writeOutcomes: Record<WriteOutcome, number> = Object.fromEntries(WRITE_OUTCOMES.map((o) => [o, 0])) as Record<WriteOutcome, number>;
+  private readonly syncedOutcomes = { ...this.writeOutcomes };
+  readonly writes = new Counter({ name: 'replayer_write_outcomes_total', help: 'Document writes by outcome (replayed, superseded, alreadyPresent, sourceRefused, unversioned, asCaptured)', labelNames: ['outcome'] as const, registers: [this.registry], collect: () => this.sync() });
   readonly retries = new Counter({ name: 'replayer_retries_total', help: 'Attempts after the first', registers: [this.registry] });
   readonly errors = new Counter({ name: 'replayer_errors_total', help: 'Errors by kind', labelNames: ['kind'] as const, registers: [this.registry] });
   readonly records = new Counter({ name: 'replayer_records_total', help: 'TrafficStream records read', registers: [this.registry] });
@@ -38,6 +43,11 @@ export class ReplayerMetrics {
       const delta = this.counts[key] - this.synced[key];
       if (delta > 0) this.children[key].inc(delta);
       this.synced[key] = this.counts[key];
+    }
+    for (const o of WRITE_OUTCOMES) {
+      const delta = this.writeOutcomes[o] - this.syncedOutcomes[o];
+      if (delta > 0) this.writes.labels(o).inc(delta);
+      this.syncedOutcomes[o] = this.writeOutcomes[o];
     }
   }
 

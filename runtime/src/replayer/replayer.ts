@@ -410,6 +410,7 @@ export class TrafficReplayer implements ReassemblyListener {
     if (plan) {
       settleWrite(plan, sourceResponse?.statusCode, attempts);
       this.summary.outcomes[plan.outcome]++;
+      this.opts.metrics.writeOutcomes[plan.outcome]++;
       if (plan.items) for (const item of plan.items) this.summary.bulkItemOutcomes[item.outcome]++;
     }
     const last = attempts[attempts.length - 1];

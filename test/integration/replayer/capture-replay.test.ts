@@ -1,27 +1,14 @@
-import { spawn } from 'node:child_process';
 import net from 'node:net';
-import { resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { ClusterClient } from '../../../runtime/src/core/cluster-client';
 import { HttpBoundaryParser, ParseEvent } from '../../../runtime/src/core/http-boundary-parser';
 import { parseRequest, parseResponse } from '../../../runtime/src/replayer/http-message';
 import type { Tuple } from '../../../runtime/src/replayer/tuple';
 import { stackEndpoints } from '../support/env';
-import { createTopic, httpRequest, RawConnection, readTuples, kafkaReplayFixture, waitFor } from './support';
+import { createTopic, httpRequest, RawConnection, readTuples, kafkaReplayFixture, startCaptureProxy } from './support';
 
 const { sourceUrl, kafkaBrokers } = stackEndpoints();
-const PROXY_CLI = resolve(__dirname, '../../../runtime/dist/capture-proxy/cli.js');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const server = net.createServer();
-    server.once('error', rej).listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => res(port));
-    });
-  });
-}
 
 function chunked(body: Buffer, size = 40): Buffer {
   const parts: Buffer[] = [];
@@ -71,26 +58,13 @@ describe('traffic replayer: traffic captured by the real capture proxy, pipeline
 
   it('pairs every request with its own source answer and ends with the same documents on the target', async () => {
     await createTopic(kafka, topic, 2, []);
-    const port = await freePort();
-    const proxy = spawn(process.execPath, [PROXY_CLI, '--destinationUri', sourceUrl, '--listenPort', String(port), '--listenHost', '127.0.0.1', '--kafkaConnection', kafkaBrokers, '--kafkaTopic', topic], {
-      env: { ...process.env, LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let proxyErr = '';
-    proxy.stderr!.on('data', (d) => (proxyErr += d));
-    const proxyExited = new Promise<number | null>((res) => proxy.once('exit', (code) => res(code)));
+    const proxy = await startCaptureProxy(sourceUrl, kafkaBrokers, topic);
     /** What each client saw: request bytes -> the answer bytes it got. */
     const seen: { request: Buffer; response: Buffer }[] = [];
+    let proxyExit: number | null = null;
     try {
-      await waitFor('the capture proxy to listen', () => new Promise<true | undefined>((res) => {
-        const s = net.connect(port, '127.0.0.1', () => {
-          s.destroy();
-          res(true);
-        }).once('error', () => res(undefined));
-      }), 30_000, 200).catch((err: Error) => {
-        throw new Error(`${err.message}\nproxy stderr:\n${proxyErr.slice(-2000)}`);
-      });
-      const proxyUrl = new URL(`http://127.0.0.1:${port}`);
+      const proxyUrl = new URL(proxy.url);
+      const port = Number(proxyUrl.port);
       const typedBulk = (ids: number[]) => Buffer.from(ids.map((i) => `{"index":{"_index":"${index}","_type":"mytype","_id":"${i}"}}\n${JSON.stringify({ title: `doc ${i}`, n: i })}\n`).join(''));
 
       // Keep-alive: a typed (ES 7) index creation, then a typed _bulk.
@@ -133,10 +107,9 @@ describe('traffic replayer: traffic captured by the real capture proxy, pipeline
       const answers2 = await pipelined(port, piped2);
       piped2.forEach((request, i) => seen.push({ request, response: answers2[i] }));
     } finally {
-      // SIGTERM: the proxy flushes what it captured to Kafka, then exits.
-      proxy.kill('SIGTERM');
+      proxyExit = await proxy.stop();
     }
-    expect(await proxyExited).toBe(0);
+    expect(proxyExit).toBe(0);
 
     const { ends, exitCode } = await replayAll(['--transformer-config', '[{"TypeRemoval":{}}]']);
     expect(ends.reduce((x, y) => x + y, 0)).toBeGreaterThan(0);

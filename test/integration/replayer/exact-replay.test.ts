@@ -1,16 +1,12 @@
-import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { Client } from 'undici';
 import { ClusterClient } from '../../../runtime/src/core/cluster-client';
-import { freePort } from '../../../runtime/src/local/ports';
 import { DOCUMENTS_CLI, runCli, startCli } from '../backfill/support/backfill-helpers';
-import { createTopic, endOffsets, kafkaReplayFixture, readTuples, startReplayer, waitAllCommitted, waitFor } from './support';
+import { createTopic, endOffsets, kafkaReplayFixture, readTuples, startCaptureProxy, startReplayer, waitAllCommitted, waitFor } from './support';
 
-const PROXY_CLI = resolve(__dirname, '../../../runtime/dist/capture-proxy/cli.js');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const mapping = { properties: { n: { type: 'integer' }, who: { type: 'keyword' }, r: { type: 'integer' }, msg: { type: 'text' } } };
 
@@ -119,34 +115,6 @@ async function workload(proxyUrl: string, index: string): Promise<{ sent: number
   return { sent, refusedItems };
 }
 
-/** The proxy in front of the source, capturing to the topic. */
-async function startProxy(sourceUrl: string, kafkaBrokers: string, topic: string): Promise<{ url: string; stop: () => Promise<number | null> }> {
-  const port = await freePort();
-  const proxy: ChildProcess = spawn(process.execPath, [PROXY_CLI, '--destinationUri', sourceUrl, '--listenPort', String(port), '--listenHost', '127.0.0.1', '--kafkaConnection', kafkaBrokers, '--kafkaTopic', topic], {
-    env: { ...process.env, LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  proxy.stderr!.on('data', (d) => (stderr += d));
-  const exited = new Promise<number | null>((res) => proxy.once('exit', (code) => res(code)));
-  await waitFor('the capture proxy to listen', () => new Promise<true | undefined>((res) => {
-    const s = net.connect(port, '127.0.0.1', () => {
-      s.destroy();
-      res(true);
-    }).once('error', () => res(undefined));
-  }), 30_000, 200).catch((err: Error) => {
-    throw new Error(`${err.message}\nproxy stderr:\n${stderr.slice(-2000)}`);
-  });
-  return {
-    url: `http://127.0.0.1:${port}`,
-    stop: () => {
-      // SIGTERM: the proxy flushes what it captured to Kafka, then exits.
-      proxy.kill('SIGTERM');
-      return exited;
-    },
-  };
-}
-
 describe('exact replay: the target ends with exactly the source\'s documents', () => {
   const f = kafkaReplayFixture('exact', { forwarder: true });
   const { index, topic, kafka, source, target, sourceUrl, targetUrl, kafkaBrokers, forwarder } = f;
@@ -166,7 +134,7 @@ describe('exact replay: the target ends with exactly the source\'s documents', (
     await createTopic(kafka, topic, 3, []);
 
     // Capture and backfill at the same time: small pages, so that the copy is still running while the clients write.
-    const proxy = await startProxy(sourceUrl, kafkaBrokers, topic);
+    const proxy = await startCaptureProxy(sourceUrl, kafkaBrokers, topic);
     const backfillArgs = (id: string) => [
       'run', '--source-host', sourceUrl, '--target-host', targetUrl, '--index-allowlist', index, '--working-state-index', `.ws-${index}`, '--worker-id', id,
       '--page-size', '25', '--pages-in-flight', '1', '--items-in-flight', '1', '--docs-per-item', '60', '--failed-documents-file', join(workDir, `failed-${id}.jsonl`), '--progress', 'none',

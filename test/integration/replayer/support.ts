@@ -1,4 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
+import { freePort } from '../../../runtime/src/local/ports';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -13,6 +14,7 @@ import type { Tuple } from '../../../runtime/src/replayer/tuple';
 import { stackEndpoints, uniqueName } from '../support/env';
 
 export const CLI = resolve(__dirname, '../../../runtime/dist/replayer/cli.js');
+const PROXY_CLI = resolve(__dirname, '../../../runtime/dist/capture-proxy/cli.js');
 
 export function assertBuilt(): void {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npx tsc -p runtime\` first (npm test does)`);
@@ -279,4 +281,32 @@ export async function waitAllCommitted(kafka: Kafka, groupId: string, topic: str
     throw new Error(`${err.message}: ends ${ends}, committed ${await committedOffsets(kafka, groupId, topic)}\nreplayer stderr:\n${replayer.stderr().slice(-3000)}`);
   });
   return ends;
+}
+
+/** The real capture proxy (the built CLI) in front of the source, capturing to the topic; stop() sends SIGTERM and gives its exit code. */
+export async function startCaptureProxy(sourceUrl: string, kafkaBrokers: string, topic: string): Promise<{ url: string; stop: () => Promise<number | null> }> {
+  const port = await freePort();
+  const proxy: ChildProcess = spawn(process.execPath, [PROXY_CLI, '--destinationUri', sourceUrl, '--listenPort', String(port), '--listenHost', '127.0.0.1', '--kafkaConnection', kafkaBrokers, '--kafkaTopic', topic], {
+    env: { ...process.env, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  proxy.stderr!.on('data', (d) => (stderr += d));
+  const exited = new Promise<number | null>((res) => proxy.once('exit', (code) => res(code)));
+  await waitFor('the capture proxy to listen', () => new Promise<true | undefined>((res) => {
+    const s = net.connect(port, '127.0.0.1', () => {
+      s.destroy();
+      res(true);
+    }).once('error', () => res(undefined));
+  }), 30_000, 200).catch((err: Error) => {
+    throw new Error(`${err.message}\nproxy stderr:\n${stderr.slice(-2000)}`);
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    stop: () => {
+      // SIGTERM: the proxy flushes what it captured to Kafka, then exits.
+      proxy.kill('SIGTERM');
+      return exited;
+    },
+  };
 }
