@@ -8,7 +8,8 @@
  * "--items-in-flight 3 --page-size 2000"; several variants separated by ';'), BENCH_ONLY (e.g. "d,a": the methods to run; (a) always runs).
  */
 import { spawn } from 'node:child_process';
-import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
@@ -56,16 +57,30 @@ async function prepare(): Promise<string> {
   return file;
 }
 
+/** The NDJSON file in requests of 5000 documents, read as a stream: the file may be larger than a string can be. */
+async function* bulkChunks(file: string): AsyncGenerator<string> {
+  const lines = createInterface({ input: createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 }), crlfDelay: Infinity });
+  let chunk: string[] = [];
+  for await (const line of lines) {
+    if (!line) continue;
+    chunk.push(line);
+    if (chunk.length === 10_000) {
+      yield chunk.join('\n') + '\n';
+      chunk = [];
+    }
+  }
+  if (chunk.length) yield chunk.join('\n') + '\n';
+}
+
 /** _bulk of the NDJSON file in 5000-document requests, 4 in flight. */
 async function bulkFromFile(base: string, index: string, file: string): Promise<void> {
-  const lines = readFileSync(file, 'utf8').split('\n');
-  const chunks: string[] = [];
-  for (let i = 0; i + 1 < lines.length; i += 10_000) chunks.push(lines.slice(i, i + 10_000).join('\n') + '\n');
-  let next = 0;
+  const chunks = bulkChunks(file);
   await Promise.all(
     Array.from({ length: 4 }, async () => {
-      while (next < chunks.length) {
-        const res = await es(base, 'POST', `/${index}/_bulk`, chunks[next++]);
+      for (;;) {
+        const next = await chunks.next();
+        if (next.done) return;
+        const res = await es(base, 'POST', `/${index}/_bulk`, next.value);
         if (res.errors) throw new Error(`bulk into ${index} had errors`);
       }
     }),
@@ -142,7 +157,7 @@ async function main(): Promise<void> {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (c: string[]) => c.map((x, i) => x.padEnd(widths[i])).join('  ');
   process.stdout.write([line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n') + '\n');
-  process.stdout.write('targets: (a)/(b) >= 1.5, (a)/(c) >= 5, (a)/(d) >= 0.7\n');
+  process.stdout.write('targets: (a)/(b) >= 1.5, (a)/(c) >= 5, (a)/(d) >= 0.85\n');
   process.stdout.write(`BENCH_DOCS=${DOCS} BENCH_WORKERS=${WORKERS} BENCH_ELASTICDUMP_DOCS=${DUMP_DOCS} BENCH_BACKFILL_ARGS="${process.env.BENCH_BACKFILL_ARGS ?? ''}"; load average at the end ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
 }
 

@@ -32,6 +32,13 @@ function req(method: string, path: string, body = '', type = 'application/json')
 }
 const OK = Buffer.from('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}');
 
+/** What Elasticsearch 7 answers a _bulk that created every document: the replayer reads ids and versions from it. */
+function bulkCreated(index: string, ids: string[], seqNo: number): Buffer {
+  const items = ids.map((id, i) => `{"index":{"_index":"${index}","_type":"_doc","_id":"${id}","_version":1,"result":"created","_shards":{"total":2,"successful":1,"failed":0},"_seq_no":${seqNo + i},"_primary_term":1,"status":201}}`);
+  const body = `{"took":4,"errors":false,"items":[${items.join(',')}]}`;
+  return Buffer.from(`HTTP/1.1 200 OK\r\ncontent-type: application/json; charset=UTF-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+}
+
 /**
  * 1 in 5 a _bulk of 5 documents, else a search; spread over spanMs of capture time. Each run gets
  * the same requests on its own fresh index, so that no run indexes into (or searches) another's.
@@ -41,28 +48,30 @@ function workload(index: string, total: number, connections: number, spanMs: num
   const start = Date.now();
   for (let i = 0; i < total; i++) {
     const t = start + (i * spanMs) / total;
-    const request = i % 5 === 0
-      ? req('POST', `/${index}/_bulk`, Array.from({ length: 5 }, (_, d) => `{"index":{"_id":"${i}-${d}"}}\n{"n":${i},"d":${d},"text":"bench document ${i}"}\n`).join(''), 'application/x-ndjson')
+    const ids = Array.from({ length: 5 }, (_, d) => `${i}-${d}`);
+    const write = i % 5 === 0;
+    const request = write
+      ? req('POST', `/${index}/_bulk`, ids.map((id, d) => `{"index":{"_id":"${id}"}}\n{"n":${i},"d":${d},"text":"bench document ${i}"}\n`).join(''), 'application/x-ndjson')
       : req('GET', `/${index}/_search?size=1`, `{"query":{"term":{"d":${i % 5}}}}`);
-    conns[i % connections].exchanges.push({ request, response: OK, requestTs: t, responseTs: t + 1 });
+    conns[i % connections].exchanges.push({ request, response: write ? bulkCreated(index, ids, i) : OK, requestTs: t, responseTs: t + 1 });
   }
   return conns;
 }
 
 /**
  * Records as the capture proxy cuts them: it flushes a connection's capture before forwarding each
- * mutating request (to hold it until Kafka has it) and every --captureFlushIntervalMs, so with a
- * _bulk every 5th request a record holds about 5 exchanges (read, end of message, write each).
+ * mutating request (to hold it until Kafka has it; the _bulk's answer is then in the next record)
+ * and every --captureFlushIntervalMs, so a record holds at most about 5 exchanges.
  */
 function lines(conns: CapturedConnection[]): string[] {
-  return interleave(conns.map((c) => encodeConnection(c, { maxObservationsPerRecord: 15 }))).map(encodeTrafficStreamLine);
+  return interleave(conns.map((c) => encodeConnection(c, { maxObservationsPerRecord: 15, flushBeforeForwarding: true }))).map(encodeTrafficStreamLine);
 }
 
-async function replay(recordLines: string[], target: string, speedup: number, dir: string): Promise<number> {
+async function replay(recordLines: string[], target: string, speedup: number, dir: string, asCaptured = false): Promise<{ ms: number; outcomes: Record<string, number> }> {
   const tupleWriter = new TupleWriter({ dir });
   const replayer = new TrafficReplayer({
     target: new URL(target), auth: { type: 'passthrough' }, transforms: [], speedupFactor: speedup, maxConcurrentRequests: 1024, maxPendingRequests: 10_000,
-    packetTimeoutMs: 70_000, maxRetries: 4, connectionRetryMs: 60_000, startLeadMs: 0, tupleWriter, metrics: new ReplayerMetrics(), logger: pino({ level: 'silent' }),
+    packetTimeoutMs: 70_000, maxRetries: 4, connectionRetryMs: 60_000, startLeadMs: 0, tupleWriter, metrics: new ReplayerMetrics(), logger: pino({ level: 'silent' }), replayWritesAsCaptured: asCaptured,
     onFatal: (err) => { throw err; },
   });
   const started = performance.now();
@@ -71,7 +80,7 @@ async function replay(recordLines: string[], target: string, speedup: number, di
   const elapsed = performance.now() - started;
   await tupleWriter.close();
   await replayer.close();
-  return elapsed;
+  return { ms: elapsed, outcomes: replayer.summary.outcomes };
 }
 
 /** The same requests, sent straight from memory on the same number of keep-alive connections. */
@@ -135,10 +144,12 @@ async function main(): Promise<void> {
     await direct(workload(await freshIndex('warmup'), Math.min(TOTAL, 5000), CONNECTIONS, 1000), TARGET);
     const directRps: number[] = [];
     const replayRps: number[] = [];
+    const capturedRps: number[] = [];
     // CPU of this process (main thread, gzip and the other pool threads) per request: steadier than
     // requests/s when other jobs share the machine, and what the target loses to the load generator.
     const directCpu: number[] = [];
     const replayCpu: number[] = [];
+    const capturedCpu: number[] = [];
     const cpuUs = (since: NodeJS.CpuUsage) => {
       const u = process.cpuUsage(since);
       return (u.user + u.system) / TOTAL;
@@ -152,34 +163,35 @@ async function main(): Promise<void> {
         directCpu.push(cpuUs(cpu));
         process.stderr.write(`round ${round + 1}: direct ${rps.toFixed(0)} req/s, ${directCpu[round].toFixed(1)} µs CPU/req (load ${load()})\n`);
       };
-      const runReplay = async () => {
-        const recordLines = lines(workload(await freshIndex(`replay-${round}`), TOTAL, CONNECTIONS, 1000));
+      const runReplay = (asCaptured: boolean) => async () => {
+        const recordLines = lines(workload(await freshIndex(`replay-${asCaptured ? 'captured-' : ''}${round}`), TOTAL, CONNECTIONS, 1000));
         const cpu = process.cpuUsage();
-        const rps = TOTAL / ((await replay(recordLines, TARGET, 1e9, join(dir, `tuples-${round}`))) / 1000);
-        replayRps.push(rps);
-        replayCpu.push(cpuUs(cpu));
-        process.stderr.write(`round ${round + 1}: replayer ${rps.toFixed(0)} req/s, ${replayCpu[round].toFixed(1)} µs CPU/req (load ${load()})\n`);
+        const { ms, outcomes } = await replay(recordLines, TARGET, 1e9, join(dir, `tuples-${asCaptured}-${round}`), asCaptured);
+        const rps = TOTAL / (ms / 1000);
+        const used = cpuUs(cpu);
+        (asCaptured ? capturedRps : replayRps).push(rps);
+        (asCaptured ? capturedCpu : replayCpu).push(used);
+        process.stderr.write(`round ${round + 1}: replayer${asCaptured ? ' --replay-writes-as-captured' : ''} ${rps.toFixed(0)} req/s, ${used.toFixed(1)} µs CPU/req (load ${load()}), writes ${JSON.stringify(outcomes)}\n`);
+        // The row must measure what it names: every _bulk versioned (or every one as captured).
+        if ((asCaptured ? outcomes.asCaptured : outcomes.replayed + outcomes.alreadyPresent + outcomes.superseded) !== Math.ceil(TOTAL / 5)) throw new Error(`the replayer did not replay the writes as intended: ${JSON.stringify(outcomes)}`);
       };
-      // Alternate which goes first: the target's state (merges, caches) drifts over a run.
-      if (round % 2 === 0) {
-        await runDirect();
-        await runReplay();
-      } else {
-        await runReplay();
-        await runDirect();
-      }
+      // Alternate the order: the target's state (merges, caches) drifts over a run.
+      const runs = [runDirect, runReplay(false), runReplay(true)];
+      for (let k = 0; k < runs.length; k++) await runs[(k + round) % runs.length]();
     }
     const timing = await timingError(join(dir, 'timing'));
     const d = median(directRps);
     const r = median(replayRps);
+    const c = median(capturedRps);
     const runs = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(', ');
     const rows = [
       ['direct load generator (baseline)', d.toFixed(0), runs(directRps), '1.00', '-'],
-      ['traffic replayer, full speed (+ tuples, gzip, fsync)', r.toFixed(0), runs(replayRps), (r / d).toFixed(2), '-'],
+      ['traffic replayer, full speed (+ tuples, gzip, fsync), writes with the source\'s ids and versions', r.toFixed(0), runs(replayRps), (r / d).toFixed(2), '-'],
+      ['the same, --replay-writes-as-captured', c.toFixed(0), runs(capturedRps), (c / d).toFixed(2), '-'],
       ['timing error at speedup 1 (2000 req, 20 conns)', '-', '-', '-', `p50 ${timing.p50.toFixed(1)} ms / p99 ${timing.p99.toFixed(1)} ms`],
     ];
     process.stdout.write(`| run | requests/s (median) | each run | ratio | timing |\n|---|---|---|---|---|\n${rows.map((row) => `| ${row.join(' | ')} |`).join('\n')}\n`);
-    process.stdout.write(`CPU per request (median): direct ${median(directCpu).toFixed(1)} µs, replayer ${median(replayCpu).toFixed(1)} µs\n`);
+    process.stdout.write(`CPU per request (median): direct ${median(directCpu).toFixed(1)} µs, replayer ${median(replayCpu).toFixed(1)} µs, as captured ${median(capturedCpu).toFixed(1)} µs\n`);
     process.stdout.write(`load average at the end: ${readFileSync('/proc/loadavg', 'utf8').trim()} (${cpus().length} CPUs)\n`);
   } finally {
     for (const index of indices) await cluster.request({ method: 'DELETE', path: `/${index}` }).catch(() => undefined);
