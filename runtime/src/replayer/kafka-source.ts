@@ -41,7 +41,7 @@ export class KafkaSource {
         opts.logger.warn({ memberAssignment: e.payload.memberAssignment }, 'consumer group rebalanced: unfinished work will be read again from the committed offsets');
         for (const t of this.trackers.values()) t.revoked = true;
         this.trackers = new Map();
-        opts.replayer.endAllConnections();
+        opts.replayer.endAllConnections(true);
       }
       this.joinedOnce = true;
     });

@@ -200,9 +200,17 @@ export class Reassembler {
     for (const conn of this.connections.values()) conn.lastWallMs = nowWallMs;
   }
 
-  /** End of input (a file, stdin), or a rebalance: every connection ends where its capture ends. */
-  endAll(): void {
-    for (const conn of [...this.connections.values()]) this.end(conn, true);
+  /**
+   * End of input (a file, stdin), or a rebalance: every connection ends where its capture ends.
+   * `readAgain`: the records ahead will be read again (a rebalance), so the requests not yet handed
+   * over (a held write, a write waiting for its answer, those behind it) are dropped rather than
+   * sent without their answer: they come again, with it.
+   */
+  endAll(readAgain = false): void {
+    for (const conn of [...this.connections.values()]) {
+      if (readAgain) this.dropWaiting(conn);
+      this.end(conn, true);
+    }
   }
 
   private read(conn: Connection, data: Buffer, ts: number, ref: RecordRef): void {
@@ -339,6 +347,18 @@ export class Reassembler {
     if (i >= 0) conn.awaiting.splice(i, 1);
     for (const r of req.records) r.release();
     this.listener.onRequestNotForwarded(req);
+  }
+
+  private dropWaiting(conn: Connection): void {
+    const dropped = [conn.held, conn.gate, ...conn.queued].filter((r): r is CapturedRequest => r !== undefined);
+    conn.held = undefined;
+    conn.gate = undefined;
+    conn.queued = [];
+    for (const req of dropped) {
+      // Its answer is still consumed in its turn, and goes to nobody.
+      for (const a of conn.awaiting) if (a.req === req) a.req = undefined;
+      for (const r of req.records) r.release();
+    }
   }
 
   /** The oldest waiting request has its whole response (or all it will get). */

@@ -221,8 +221,8 @@ export class TrafficReplayer implements ReassemblyListener {
   }
 
   /** End of input, or the records ahead will be read again (rebalance): close every connection. */
-  endAllConnections(): void {
-    this.reassembler.endAll();
+  endAllConnections(readAgain = false): void {
+    this.reassembler.endAll(readAgain);
     this.duplicates.reset();
   }
 

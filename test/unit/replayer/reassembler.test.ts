@@ -273,6 +273,18 @@ describe('reassembly of captured connections', () => {
       expect(requests.map((q) => q.expired)).toEqual([true, true]);
     });
 
+    it('is dropped, not sent without its answer, when the records ahead will be read again (a rebalance)', () => {
+      const offsets = new PartitionOffsets();
+      const { order, r } = collect([stream('c1', [...exchange(post('/idx/_doc'), 0), ...exchange(get('/idx/_count'), 1)], 1)], (i) => offsets.add(i), writes);
+      r.endAll(true);
+      expect(order).toEqual([]);
+      expect(offsets.commitOffset()).toBe(1);
+      // At the end of the input it goes with what there is.
+      const ended = collect([stream('c1', [...exchange(post('/idx/_doc'), 0), ...exchange(get('/idx/_count'), 1)], 1)], undefined, writes);
+      ended.r.endAll();
+      expect(ended.order).toEqual(['request 0', 'response 0', 'request 1', 'response 1']);
+    });
+
     it('holds its records until it is finished, as any request', () => {
       const offsets = new PartitionOffsets();
       const { requests } = collect([
