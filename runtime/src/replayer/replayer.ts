@@ -404,7 +404,9 @@ export class TrafficReplayer implements ReassemblyListener {
   }
 
   private tupleLine(work: Work): string {
-    const { captured, plan } = work;
+    const { captured } = work;
+    // A write that was not sent (unparseable, transform failed, target unreachable) has no verdict: its error says why.
+    const plan = work.error ? undefined : work.plan;
     const sourceResponse = work.sourceResponse ?? parsedResponse(captured, work.source?.method);
     const attempts = work.attempts ?? [];
     if (plan) {
