@@ -411,6 +411,8 @@ export class TrafficReplayer implements ReassemblyListener {
     const attempts = work.attempts ?? [];
     if (plan) {
       settleWrite(plan, sourceResponse?.statusCode, attempts);
+      // Items a transform left out shift the target's answer: its statuses cannot be matched to the source's items.
+      if (plan.items && work.prepared?.droppedItems) plan.detail = `${plan.detail ? `${plan.detail}; ` : ''}${work.prepared.droppedItems} items left out by the transforms: target statuses not matched`;
       this.summary.outcomes[plan.outcome]++;
       this.opts.metrics.writeOutcomes[plan.outcome]++;
       if (plan.items) for (const item of plan.items) this.summary.bulkItemOutcomes[item.outcome]++;
