@@ -127,6 +127,11 @@ export function decodeTrafficStream(bytes: Uint8Array): TrafficStream {
   for (const obs of obj.subStream) {
     // An empty capture message (close, bind...) decodes as {}; keep it present.
     for (const kind of OBSERVATION_KINDS) if (obs[kind] === null) delete obs[kind];
+    // proto3 encoders (the reference's Java one) omit zero fields: whole seconds carry no nanos.
+    if (obs.ts) {
+      obs.ts.seconds ??= 0;
+      obs.ts.nanos ??= 0;
+    }
   }
   return obj;
 }
@@ -151,8 +156,9 @@ export function timestampFromMillis(ms: number): Timestamp {
   return { seconds, nanos: Math.round((ms - seconds * 1000) * 1e6) };
 }
 
-export function timestampToMillis(ts: Timestamp | undefined): number {
-  return ts ? ts.seconds * 1000 + Math.floor(ts.nanos / 1e6) : 0;
+/** A missing seconds or nanos is zero, as proto3 defines it. */
+export function timestampToMillis(ts: Partial<Timestamp> | undefined): number {
+  return ts ? (ts.seconds ?? 0) * 1000 + Math.floor((ts.nanos ?? 0) / 1e6) : 0;
 }
 
 /** File form: one base64 TrafficStream per line. */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { encodeTrafficStreamLine } from '../../../runtime/src/core/traffic-stream';
 import { CapturedConnection, encodeConnection, interleave } from '../support/capture-encoder';
 import { stackEndpoints } from '../support/env';
-import { assertBuilt, httpRequest, RecordingForwarder, startReplayer } from './support';
+import { assertBuilt, httpRequest, readTuples, RecordingForwarder, startReplayer } from './support';
 
 const { targetUrl } = stackEndpoints();
 const OK = Buffer.from('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}');
@@ -55,5 +55,28 @@ describe('traffic replayer timing', () => {
     expect(errors).toHaveLength(23);
     expect(p50).toBeLessThan(20);
     expect(max).toBeLessThan(150);
+  });
+
+  it('keeps source response times from a capture whose timestamps omit zero fields (whole seconds, as Java encoders write them)', async () => {
+    const second = Math.floor(Date.now() / 1000) * 1000;
+    const conn: CapturedConnection = {
+      connectionId: 'whole-seconds',
+      exchanges: [
+        { request: httpRequest('GET', '/_cluster/health?at=whole'), response: OK, requestTs: second, responseTs: second + 250 },
+        { request: httpRequest('GET', '/_cluster/health?to=whole'), response: OK, requestTs: second + 600, responseTs: second + 1000 },
+      ],
+    };
+    const records = encodeConnection(conn, { omitZeroTimestampFields: true });
+    expect(records[0].subStream[0].ts).not.toHaveProperty('nanos');
+    const file = join(dir, 'whole-seconds.log');
+    writeFileSync(file, records.map(encodeTrafficStreamLine).join('\n') + '\n');
+    const tuples = join(dir, 'tuples-whole-seconds');
+    const run = startReplayer(['--target-uri', forwarder.url, '-i', file, '--speedup-factor', '10', '--tuple-dir', tuples]);
+    expect(await run.exited).toBe(0);
+    const times = readTuples(tuples).map((t) => [t.sourceRequest?.['Request-URI'], t.sourceResponse?.response_time_ms]);
+    expect(times).toEqual([
+      ['/_cluster/health?at=whole', 250],
+      ['/_cluster/health?to=whole', 400],
+    ]);
   });
 });

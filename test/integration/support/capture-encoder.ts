@@ -1,4 +1,4 @@
-import { encodeTrafficStream, TrafficObservation, TrafficStream, timestampFromMillis } from '../../../runtime/src/core/traffic-stream';
+import { encodeTrafficStream, Timestamp, TrafficObservation, TrafficStream, timestampFromMillis as exactTimestamp } from '../../../runtime/src/core/traffic-stream';
 
 /** One request and the source's answer, with the times the capture proxy would have seen them. */
 export interface CapturedExchange {
@@ -29,6 +29,8 @@ export interface EncoderOptions {
    * does before it forwards one: its response then comes in a later record. @default false
    */
   flushBeforeForwarding?: boolean;
+  /** Leave zero seconds/nanos out of timestamps, as proto3 encoders such as the reference's Java one do. @default false */
+  omitZeroTimestampFields?: boolean;
 }
 
 /** Bytes the framing of one observation adds around its data (ts, tags, lengths): an upper bound. */
@@ -44,6 +46,11 @@ export function encodeConnection(conn: CapturedConnection, opts: EncoderOptions 
   const maxBytes = opts.maxRecordBytes ?? 1024 * 1024;
   const maxObs = opts.maxObservationsPerRecord ?? Infinity;
   const nodeId = conn.nodeId ?? 'test-node';
+  const timestampFromMillis = (ms: number): Timestamp => {
+    const ts = exactTimestamp(ms);
+    if (opts.omitZeroTimestampFields) for (const k of ['seconds', 'nanos'] as const) if (ts[k] === 0) delete (ts as Partial<Timestamp>)[k];
+    return ts;
+  };
   const records: TrafficStream[] = [];
   let current: TrafficObservation[] = [];
   let size = 0;
@@ -130,8 +137,8 @@ export function interleave(perConnection: TrafficStream[][]): TrafficStream[] {
 }
 
 function firstTs(r: TrafficStream): number {
-  const ts = r.subStream[0]?.ts;
-  return ts ? ts.seconds * 1000 + ts.nanos / 1e6 : 0;
+  const ts: Partial<Timestamp> | undefined = r.subStream[0]?.ts;
+  return ts ? (ts.seconds ?? 0) * 1000 + (ts.nanos ?? 0) / 1e6 : 0;
 }
 
 /** Kafka record values (key = connectionId), as the proxy produces them. */

@@ -60,6 +60,16 @@ describe('TrafficStream codec', () => {
     expect(decoded.number).toBeUndefined();
   });
 
+  it('reads a missing seconds or nanos as zero, as proto3 encoders omit them', () => {
+    // ts = { seconds: 1700000000 } without nanos (a whole second), then { nanos: 5000000 } without seconds.
+    const wholeSecond = encodeTrafficStream({ subStream: [{ ts: { seconds: 1_700_000_000 } as never, close: {} }, { ts: { nanos: 5_000_000 } as never, close: {} }] });
+    const [a, b] = decodeTrafficStream(wholeSecond).subStream;
+    expect(a.ts).toEqual({ seconds: 1_700_000_000, nanos: 0 });
+    expect(b.ts).toEqual({ seconds: 0, nanos: 5_000_000 });
+    expect(timestampToMillis(a.ts)).toBe(1_700_000_000_000);
+    expect(timestampToMillis({ seconds: 2 } as never)).toBe(2000);
+  });
+
   it('throws on bytes that are not a TrafficStream', () => {
     expect(() => decodeTrafficStream(Buffer.from('not a protobuf record at all'))).toThrow();
   });
