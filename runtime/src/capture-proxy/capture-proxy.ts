@@ -4,7 +4,7 @@ import { startEmfReporter } from '../core/emf';
 import { createLeanProducer } from '../core/kafka-client';
 import type { Logger } from '../core/logging';
 import { FileOffloader, NoCaptureOffloader } from './file-offloader';
-import { KafkaOffloader } from './kafka-offloader';
+import { KafkaOffloader, KafkaOffloaderOptions } from './kafka-offloader';
 import { createMetricsRegistry, startMetricsServer } from './metrics';
 import type { CaptureOffloader } from './offloader';
 import type { ProxyConfig } from './options';
@@ -23,29 +23,33 @@ export interface RunningProxy {
   stop(): Promise<void>;
 }
 
+export type KafkaCapture = Extract<ProxyConfig['capture'], { kind: 'kafka' }>;
+
+/** A Kafka offloader with its own lean producer (one per process, or per orphan journal drained). */
+export function createKafkaOffloader(c: KafkaCapture, opts: Pick<KafkaOffloaderOptions, 'stats' | 'log' | 'maxBufferedBytes' | 'journalDir' | 'maxJournalBytes' | 'journalIsDurable'>): KafkaOffloader {
+  const producer = createLeanProducer({ brokers: c.brokers, clientId: c.clientId, auth: c.auth, tls: c.tls, logger: opts.log, requestTimeoutMs: c.requestTimeoutMs ?? 10_000, connectionTimeoutMs: 3000 });
+  return new KafkaOffloader({ ...opts, producer, topic: c.topic, maxBatchBytes: KAFKA_BATCH_BYTES });
+}
+
 /** Wires config to the offloader, the listener and the metrics endpoint, and starts them. */
 export async function startCaptureProxy(config: ProxyConfig, log: Logger): Promise<RunningProxy> {
   const stats = new ProxyStats();
   let offloader: CaptureOffloader;
   const c = config.capture;
   if (c.kind === 'kafka') {
-    const producer = createLeanProducer({ brokers: c.brokers, clientId: c.clientId, auth: c.auth, tls: c.tls, logger: log, requestTimeoutMs: c.requestTimeoutMs ?? 10_000, connectionTimeoutMs: 3000 });
-    const k = new KafkaOffloader({
-      producer,
-      topic: c.topic,
+    const k = createKafkaOffloader(c, {
       stats,
       log,
       maxBufferedBytes: config.maxBufferedBytes,
       journalDir: config.journalDir,
       maxJournalBytes: config.maxJournalBytes,
-      maxBatchBytes: KAFKA_BATCH_BYTES,
       // forward lets a write through once its capture is fsync'd to the journal; reject waits for Kafka.
       journalIsDurable: config.unackedPolicy === 'forward',
     });
     await k.start();
     offloader = k;
   } else if (c.kind === 'file') {
-    offloader = new FileOffloader({ directory: c.directory, nodeId: config.nodeId, maxFileBytes: c.maxFileBytes, stats });
+    offloader = new FileOffloader({ directory: c.directory, nodeId: config.nodeId, maxFileBytes: c.maxFileBytes, worker: c.worker, stats });
   } else {
     offloader = new NoCaptureOffloader();
   }

@@ -1,41 +1,26 @@
 #!/usr/bin/env node
 import { CommanderError } from 'commander';
-import { exitWithError, UserError } from '../core/errors';
+import { exitWithError } from '../core/errors';
 import { createLogger } from '../core/logging';
-import { startCaptureProxy } from './capture-proxy';
+import { runPrimary } from './cluster-primary';
+import { isProxyWorker, runWorker } from './cluster-worker';
 import { parseProxyArgs } from './options';
+import { captureSummary, startServing } from './serving-process';
 
 async function main(): Promise<void> {
+  if (isProxyWorker()) return runWorker();
+  const argv = process.argv.slice(2);
   let config;
   try {
-    config = parseProxyArgs(process.argv.slice(2));
+    config = parseProxyArgs(argv);
   } catch (err) {
     if (err instanceof CommanderError) process.exit(err.exitCode);
     throw err;
   }
   const log = createLogger({ name: 'capture-proxy', level: config.logLevel });
-  let proxy;
-  try {
-    proxy = await startCaptureProxy(config, log);
-  } catch (err: any) {
-    if (err?.code === 'EADDRINUSE' || err?.code === 'EACCES') throw new UserError('LISTEN', `cannot listen on ${config.listenHost}:${config.listenPort} (${err.code}): choose another --listenPort or stop what holds it`);
-    throw err;
-  }
-  const capture = config.capture.kind === 'kafka' ? `kafka ${config.capture.brokers.join(',')} topic ${config.capture.topic}` : config.capture.kind === 'file' ? `files in ${config.capture.directory}` : 'none';
-  log.info({ listenPort: proxy.port, destination: config.destination.origin, capture, metricsPort: proxy.metricsPort, tls: Boolean(config.tls) }, 'capture proxy ready');
-  const stop = (signal: string) => {
-    log.info({ signal }, 'stopping: no new connections; finishing requests in flight and flushing the capture');
-    proxy.stop().then(
-      () => {
-        log.info({ recordsDropped: proxy.stats.recordsDropped, journalBytes: proxy.stats.journalBytes }, 'capture proxy stopped');
-        log.flush?.();
-        setTimeout(() => process.exit(0), 50);
-      },
-      (err) => exitWithError(err),
-    );
-  };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  if (config.numThreads > 1) return runPrimary(config, argv, log);
+  const { proxy } = await startServing(config, log, { onStopped: () => setTimeout(() => process.exit(0), 50) });
+  log.info({ listenPort: proxy.port, destination: config.destination.origin, ...captureSummary(config), metricsPort: proxy.metricsPort, tls: Boolean(config.tls), threads: 1 }, 'capture proxy ready');
 }
 
 main().catch(exitWithError);

@@ -9,11 +9,13 @@ export interface FileOffloaderOptions {
   /** A new file is started past this size. */
   maxFileBytes: number;
   stats: ProxyStats;
+  /** The worker of --numThreads that writes (in the file names, so that workers never share a file). */
+  worker?: number;
 }
 
 /**
  * The reference's file form: one base64 TrafficStream per line, in files rotated by size
- * (capture-<node>-<start time>-<n>.log). The replayer reads these from a file or stdin.
+ * (capture-<node>[-w<worker>]-<start time>-<n>.log). The replayer reads these from a file or stdin.
  */
 export class FileOffloader implements CaptureOffloader {
   readonly acknowledges = false;
@@ -26,7 +28,8 @@ export class FileOffloader implements CaptureOffloader {
   constructor(private readonly opts: FileOffloaderOptions) {
     mkdirSync(opts.directory, { recursive: true });
     const safeNode = opts.nodeId.replace(/[^A-Za-z0-9_.-]/g, '_');
-    this.prefix = `capture-${safeNode}-${new Date().toISOString().replace(/[:.]/g, '')}`;
+    const worker = opts.worker === undefined ? '' : `-w${opts.worker}`;
+    this.prefix = `capture-${safeNode}${worker}-${new Date().toISOString().replace(/[:.]/g, '')}`;
   }
 
   submit(_key: Buffer, value: Uint8Array, wantAck: boolean): Promise<boolean> | undefined {

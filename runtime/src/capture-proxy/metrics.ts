@@ -54,14 +54,14 @@ export function createMetricsRegistry(stats: ProxyStats): Registry {
   return registry;
 }
 
-/** GET /metrics on its own port. */
-export async function startMetricsServer(registry: Registry, host: string, port: number): Promise<http.Server> {
+/** GET /metrics on its own port; `refresh` runs before each scrape (the primary gathers its workers' counters). */
+export async function startMetricsServer(registry: Registry, host: string, port: number, refresh: () => Promise<void> = async () => undefined): Promise<http.Server> {
   const server = http.createServer((req, res) => {
     if (req.url !== '/metrics') {
       res.writeHead(404).end('try /metrics\n');
       return;
     }
-    registry.metrics().then(
+    refresh().then(() => registry.metrics()).then(
       (body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body),
       (err) => res.writeHead(500).end(String(err)),
     );

@@ -11,6 +11,7 @@ import { rewriteReferenceFlags } from '../core/cli/reference-flags';
 import { referenceProxyFlags } from './reference-flags';
 import { CaptureRules } from './capture-rules';
 import type { UnackedPolicy } from './proxy-connection';
+import { defaultThreadCount, MAX_DEFAULT_THREADS, MAX_THREADS } from './threads';
 
 export interface ProxyConfig {
   destination: URL;
@@ -21,7 +22,7 @@ export interface ProxyConfig {
   tls?: { certFile: string; keyFile: string; clientCaFile?: string; requireClientCert?: boolean };
   /** Warm connections to the destination (the reference's --destinationConnectionPoolSize). */
   destinationPool: { size: number; maxIdleMs: number };
-  capture: { kind: 'kafka'; brokers: string[]; topic: string; clientId: string; auth: KafkaAuth; tls?: boolean; requestTimeoutMs?: number } | { kind: 'file'; directory: string; maxFileBytes: number } | { kind: 'none' };
+  capture: { kind: 'kafka'; brokers: string[]; topic: string; clientId: string; auth: KafkaAuth; tls?: boolean; requestTimeoutMs?: number } | { kind: 'file'; directory: string; maxFileBytes: number; worker?: number } | { kind: 'none' };
   nodeId: string;
   maxTrafficBufferSize: number;
   setHeaders: Array<[string, string]>;
@@ -38,6 +39,8 @@ export interface ProxyConfig {
   metricsHost: string;
   shutdownGraceMs: number;
   logLevel: string;
+  /** Worker processes sharing the listener (1: this process serves alone). */
+  numThreads: number;
 }
 
 /** camelCase flag name -> CAPTURE_PROXY_SNAKE_CASE. */
@@ -149,6 +152,7 @@ export function buildCommand(): Command {
   opt('--metricsPort <port>', 'serve Prometheus /metrics on this port', int('--metricsPort', 0, 65535));
   opt('--metricsHost <host>', 'address of the metrics listener', undefined, '0.0.0.0');
   opt('--shutdownGraceMs <ms>', 'on SIGTERM, how long requests in flight may finish', int('--shutdownGraceMs', 0), 30_000);
+  opt('--numThreads <n>', `worker processes sharing the port, each connection in one of them (0: the number of cores, at most ${MAX_DEFAULT_THREADS})`, int('--numThreads', 0, MAX_THREADS), 0);
   opt('--logLevel <level>', 'fatal, error, warn, info, debug', undefined, process.env.LOG_LEVEL ?? 'info');
   cmd.exitOverride();
   cmd.configureOutput({ writeErr: (s) => process.stderr.write(s) });
@@ -299,5 +303,6 @@ export function parseProxyArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     metricsHost: o.metricsHost,
     shutdownGraceMs: o.shutdownGraceMs,
     logLevel: o.logLevel,
+    numThreads: o.numThreads || defaultThreadCount(),
   };
 }

@@ -1,3 +1,4 @@
+import { ChildProcess, spawn, SpawnOptions } from 'node:child_process';
 import net from 'node:net';
 import tls from 'node:tls';
 import { Kafka, logLevel } from 'kafkajs';
@@ -122,4 +123,119 @@ export function closedConnections(streams: TrafficStream[]): number {
 /** Status code and body of an HTTP/1.1 response bytes (Content-Length or chunked). */
 export function statusOf(response: Buffer): number {
   return Number(/^HTTP\/1\.[01] (\d{3})/.exec(response.toString('latin1'))?.[1]);
+}
+
+/** A capture proxy started as its own process (node and the CLI, or the executable). */
+export interface ProxyProcess {
+  child: ChildProcess;
+  /** What its 'capture proxy ready' line says. */
+  ready: { listenPort: number; metricsPort?: number; threads: number; nativeCrc32c?: boolean };
+  stderr(): string;
+  exited: Promise<number | null>;
+  /** Started-to-listening time, as the test saw it. */
+  startMs: number;
+}
+
+/** Spawns the proxy and waits for its ready line (JSON log on stderr). */
+export async function spawnProxy(command: string, args: string[], opts: SpawnOptions = {}, timeoutMs = 30_000): Promise<ProxyProcess> {
+  const started = Date.now();
+  const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'], ...opts });
+  let err = '';
+  child.stderr!.on('data', (d) => (err += d));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  let ready: ProxyProcess['ready'] | undefined;
+  let gone = false;
+  void exited.then(() => (gone = true));
+  while (!ready && !gone && Date.now() - started < timeoutMs) {
+    for (const line of err.split('\n')) {
+      if (!line.includes('"capture proxy ready"')) continue;
+      ready = JSON.parse(line);
+      break;
+    }
+    if (!ready) await new Promise((r) => setTimeout(r, 20));
+  }
+  if (!ready) {
+    child.kill('SIGKILL');
+    throw new Error(`the capture proxy did not become ready (${gone ? 'it exited' : 'timed out'}): ${err.slice(-2000)}`);
+  }
+  return { child, ready, stderr: () => err, exited, startMs: Date.now() - started };
+}
+
+/** One keep-alive client connection that sends rounds of pipelined requests and keeps every byte. */
+export class ClientConnection {
+  readonly sent: Buffer[] = [];
+  readonly received: Buffer[] = [];
+  /** Each complete answer's bytes. */
+  readonly answers: Buffer[] = [];
+  private current: Buffer[] = [];
+  private readonly parser: HttpBoundaryParser;
+  private methods: string[] = [];
+  private answered = 0;
+  private waiting: { count: number; resolve: () => void; reject: (err: Error) => void } | undefined;
+  private failure: Error | undefined;
+
+  private constructor(private readonly socket: net.Socket) {
+    this.parser = new HttpBoundaryParser('response', { requestMethod: () => this.methods[this.answered] ?? 'GET' });
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    const fail = (err: Error) => {
+      this.failure ??= err;
+      this.waiting?.reject(this.failure);
+      this.waiting = undefined;
+    };
+    socket.on('error', fail);
+    socket.on('close', () => fail(new Error('connection closed')));
+  }
+
+  static open(port: number): Promise<ClientConnection> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ host: '127.0.0.1', port });
+      socket.once('connect', () => resolve(new ClientConnection(socket)));
+      socket.once('error', reject);
+    });
+  }
+
+  /** Writes the requests at once and resolves when all their answers are in. */
+  send(requests: Buffer[]): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    for (const r of requests) this.methods.push(r.toString('latin1', 0, 8).split(' ')[0]);
+    const target = this.methods.length;
+    this.sent.push(Buffer.concat(requests));
+    return new Promise<void>((resolve, reject) => {
+      this.waiting = { count: target, resolve, reject };
+      this.socket.write(Buffer.concat(requests));
+    });
+  }
+
+  get responses(): number {
+    return this.answered;
+  }
+
+  close(): void {
+    this.socket.end();
+  }
+
+  private onData(chunk: Buffer): void {
+    this.received.push(chunk);
+    let pos = 0;
+    let ev = ParseEvent.NeedMore;
+    while (pos < chunk.length || ev === ParseEvent.HeadComplete) {
+      ev = this.parser.execute(chunk, pos);
+      this.current.push(chunk.subarray(pos, this.parser.offset));
+      pos = this.parser.offset;
+      if (ev === ParseEvent.Error) {
+        this.socket.destroy(new Error(`bad response: ${this.parser.error}`));
+        return;
+      }
+      if (ev === ParseEvent.MessageComplete && this.parser.head!.statusCode >= 200) {
+        this.answers.push(Buffer.concat(this.current));
+        this.current = [];
+        this.answered++;
+        if (this.waiting && this.answered >= this.waiting.count) {
+          const w = this.waiting;
+          this.waiting = undefined;
+          w.resolve();
+        }
+      }
+    }
+  }
 }
