@@ -172,9 +172,11 @@ function envSwitch(env: NodeJS.ProcessEnv, flag: string): boolean | undefined {
 export function parseProxyArgs(argv: string[], env: NodeJS.ProcessEnv = process.env, warn: (msg: string) => void = (m) => process.stderr.write(`${m}\n`)): ProxyConfig {
   const cmd = buildCommand();
   const saved = { ...process.env };
-  // commander reads option env vars from process.env: give it exactly the env we were handed.
+  // commander reads option env vars from process.env: give it exactly the env we were handed
+  // (a copy: `env` is often process.env itself).
+  const given = { ...env };
   for (const k of Object.keys(process.env)) if (k.startsWith('CAPTURE_PROXY_')) delete process.env[k];
-  for (const [k, v] of Object.entries(env)) if (k.startsWith('CAPTURE_PROXY_')) process.env[k] = v;
+  for (const [k, v] of Object.entries(given)) if (k.startsWith('CAPTURE_PROXY_')) process.env[k] = v;
   try {
     cmd.parse(rewriteReferenceFlags(normalizeDashes(argv, warn), cmd, referenceProxyFlags), { from: 'user' });
   } catch (err) {

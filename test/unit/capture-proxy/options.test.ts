@@ -17,4 +17,17 @@ describe('capture proxy flags from CAPTURE_PROXY_* variables', () => {
     expect(parse({ CAPTURE_PROXY_INSECURE_DESTINATION: 'off' }, ['--noCapture', '--insecureDestination']).insecureDestination).toBe(true);
     expect(() => parse({ CAPTURE_PROXY_NO_CAPTURE: 'maybe' })).toThrow('CAPTURE_PROXY_NO_CAPTURE: expected true or false (got "maybe")');
   });
+
+  it('reads valued flags from the process environment itself, as the CLI and the systemd unit pass them', () => {
+    const vars = { CAPTURE_PROXY_KAFKA_TOPIC: 'from-env', CAPTURE_PROXY_JOURNAL_DIRECTORY: '/var/lib/capture-proxy-journal', CAPTURE_PROXY_NO_CAPTURE: 'false' };
+    Object.assign(process.env, vars);
+    try {
+      const config = parseProxyArgs([...base, '--kafkaConnection', 'k:9092'], process.env, () => undefined);
+      expect(config.capture).toMatchObject({ kind: 'kafka', topic: 'from-env' });
+      expect(config.journalDir).toBe('/var/lib/capture-proxy-journal');
+      expect(process.env.CAPTURE_PROXY_KAFKA_TOPIC).toBe('from-env');
+    } finally {
+      for (const k of Object.keys(vars)) delete process.env[k];
+    }
+  });
 });
