@@ -1,5 +1,6 @@
 import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
 import { LaunchTemplate, UserData } from 'aws-cdk-lib/aws-ec2';
+import { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { CfnDocument, StringParameter } from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
@@ -24,7 +25,7 @@ export interface CaptureProxyStackProps extends StackProps {
 }
 
 /**
- * How the capture proxy reaches the source's coordinator nodes: its artifact in S3, the SSM
+ * How the capture proxy reaches the source's coordinator nodes: its releases in S3, the SSM
  * documents that install and remove it, user data for new nodes, and the nodes' IAM policy.
  */
 export class CaptureProxyStack extends Stack {
@@ -36,8 +37,10 @@ export class CaptureProxyStack extends Stack {
   constructor(scope: Construct, id: string, props: CaptureProxyStackProps) {
     super(scope, id, props);
     const p = props.captureProxy;
-    const asset = new ProxyArtifact(this, 'Artifact', { repoRoot: props.repoRoot }).asset;
+    const assets = new ProxyArtifact(this, 'Artifact', { repoRoot: props.repoRoot }).assets;
+    const byArch = <T>(f: (a: Asset) => T) => ({ x64: f(assets.x64), arm64: f(assets.arm64) });
     const common = {
+      region: this.region,
       kafkaTopic: KAFKA_TOPIC,
       listenPort: p.listenPort,
       nodePort: p.nodePort,
@@ -52,7 +55,7 @@ export class CaptureProxyStack extends Stack {
       updateMethod: 'NewVersion',
       content: installDocumentContent({
         ...common,
-        artifactUrl: `https://s3.${this.region}.${this.urlSuffix}/${asset.s3BucketName}/${asset.s3ObjectKey}`,
+        artifactUrls: byArch((a) => `https://s3.${this.region}.${this.urlSuffix}/${a.s3BucketName}/${a.s3ObjectKey}`),
         kafkaBrokersParameterName: props.kafkaBrokersParameterName,
       }),
     });
@@ -65,7 +68,7 @@ export class CaptureProxyStack extends Stack {
 
     this.userData = UserData.forLinux();
     this.userData.addCommands(
-      ...userDataLines({ ...common, artifactS3Uri: asset.s3ObjectUrl, kafkaBrokers: StringParameter.valueForStringParameter(this, props.kafkaBrokersParameterName) }),
+      ...userDataLines({ ...common, artifactS3Uris: byArch((a) => a.s3ObjectUrl), kafkaBrokers: StringParameter.valueForStringParameter(this, props.kafkaBrokersParameterName) }),
     );
     const template = new LaunchTemplate(this, 'CoordinatorNodeUserData', {
       launchTemplateName: `migration-${props.stage}-capture-proxy-node`,
@@ -76,12 +79,12 @@ export class CaptureProxyStack extends Stack {
     const k = props.kafkaArns;
     this.nodePolicy = new ManagedPolicy(this, 'NodePolicy', {
       managedPolicyName: `migration-${props.stage}-capture-proxy-node`,
-      description: 'Attach to the role of coordinator nodes that run the capture proxy: MSK producer on the capture topic, read of the proxy artifact',
+      description: 'Attach to the role of coordinator nodes that run the capture proxy: MSK producer on the capture topic, read of the proxy releases',
       statements: [
         // WriteDataIdempotently: the proxy's producer is idempotent (InitProducerId).
         new PolicyStatement({ actions: ['kafka-cluster:Connect', 'kafka-cluster:WriteDataIdempotently'], resources: [k.cluster] }),
         new PolicyStatement({ actions: ['kafka-cluster:CreateTopic', 'kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'], resources: [k.topic] }),
-        new PolicyStatement({ actions: ['s3:GetObject'], resources: [`arn:${this.partition}:s3:::${asset.s3BucketName}/${asset.s3ObjectKey}`] }),
+        new PolicyStatement({ actions: ['s3:GetObject'], resources: Object.values(byArch((a) => `arn:${this.partition}:s3:::${a.s3BucketName}/${a.s3ObjectKey}`)) }),
       ],
     });
 

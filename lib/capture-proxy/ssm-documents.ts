@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { Arch, ARCHES } from './release/executable';
+import { releaseName, releaseTarballName } from './release/release-tarball';
 
 /* The SSM Command documents and the EC2 user data that install and remove the capture proxy:
  * each embeds the real bash scripts of ./scripts, which tests run against a fake node. */
@@ -13,8 +15,10 @@ const DOWNLOAD_DIR = '/var/lib/capture-proxy/download';
 const SCRIPT_END = 'CAPTURE_PROXY_SCRIPT_END';
 
 export interface InstallOptions {
-  /** s3.<region>.amazonaws.com URL of the artifact (SSM's aws:downloadContent form). */
-  artifactUrl: string;
+  /** s3.<region>.amazonaws.com URLs of the release tarballs (SSM's aws:downloadContent form), by CPU. */
+  artifactUrls: Record<Arch, string>;
+  /** The region of MSK (IAM auth signs for it). */
+  region: string;
   /** The SSM parameter with the brokers: SSM resolves it when the command runs. */
   kafkaBrokersParameterName: string;
   kafkaTopic: string;
@@ -70,11 +74,12 @@ export function installDocumentContent(o: InstallOptions): Record<string, unknow
       ...nodeParameters(),
     },
     mainSteps: [
-      {
+      // Both CPUs' releases (a Command document cannot branch); the script takes this node's.
+      ...ARCHES.map((arch) => ({
         action: 'aws:downloadContent',
-        name: 'DownloadCaptureProxy',
-        inputs: { sourceType: 'S3', sourceInfo: JSON.stringify({ path: o.artifactUrl }), destinationPath: DOWNLOAD_DIR },
-      },
+        name: `Download${releaseName(arch)}`,
+        inputs: { sourceType: 'S3', sourceInfo: JSON.stringify({ path: o.artifactUrls[arch] }), destinationPath: `${DOWNLOAD_DIR}/${releaseName(arch)}` },
+      })),
       {
         action: 'aws:runShellScript',
         name: 'InstallCaptureProxy',
@@ -85,6 +90,7 @@ export function installDocumentContent(o: InstallOptions): Record<string, unknow
             KAFKA_BROKERS: '{{ kafkaBrokers }}',
             KAFKA_TOPIC: o.kafkaTopic,
             ENABLE_MSK_AUTH: 'true',
+            AWS_REGION: o.region,
             LISTEN_PORT: '{{ listenPort }}',
             NODE_PORT: '{{ nodePort }}',
             DESTINATION_SCHEME: '{{ destinationScheme }}',
@@ -125,24 +131,26 @@ export function removeDocumentContent(listenPort: number): Record<string, unknow
   };
 }
 
-export interface UserDataOptions extends Omit<InstallOptions, 'artifactUrl' | 'kafkaBrokersParameterName'> {
-  /** s3://bucket/key of the artifact. */
-  artifactS3Uri: string;
+export interface UserDataOptions extends Omit<InstallOptions, 'artifactUrls' | 'kafkaBrokersParameterName'> {
+  /** s3://bucket/key of the release tarballs, by CPU. */
+  artifactS3Uris: Record<Arch, string>;
   /** The brokers (a deploy-time value). */
   kafkaBrokers: string;
 }
 
-/** User data lines for a new coordinator node: fetch the artifact with the AWS CLI, then install. */
+/** User data lines for a new coordinator node: fetch this CPU's release with the AWS CLI, then install. */
 export function userDataLines(o: UserDataOptions): string[] {
   return [
     'set -euo pipefail',
     `mkdir -p ${DOWNLOAD_DIR}`,
-    `aws s3 cp '${o.artifactS3Uri}' ${DOWNLOAD_DIR}/capture-proxy.tgz`,
+    `case "$(uname -m)" in aarch64 | arm64) release_uri='${o.artifactS3Uris.arm64}'; release=${releaseTarballName('arm64')} ;; *) release_uri='${o.artifactS3Uris.x64}'; release=${releaseTarballName('x64')} ;; esac`,
+    `aws s3 cp "$release_uri" "${DOWNLOAD_DIR}/$release"`,
     ...runScriptLines(INSTALL_SCRIPT, '/var/lib/capture-proxy/install-capture-proxy.sh', {
-      ARTIFACT: `${DOWNLOAD_DIR}/capture-proxy.tgz`,
+      ARTIFACT: DOWNLOAD_DIR,
       KAFKA_BROKERS: o.kafkaBrokers,
       KAFKA_TOPIC: o.kafkaTopic,
       ENABLE_MSK_AUTH: 'true',
+      AWS_REGION: o.region,
       LISTEN_PORT: String(o.listenPort),
       NODE_PORT: String(o.nodePort),
       DESTINATION_SCHEME: o.destinationScheme,

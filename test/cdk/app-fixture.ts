@@ -18,9 +18,9 @@ export interface Built {
   stacks: MigrationStacks;
 }
 
-/** Builds the app as bin/app.ts does; the proxy tarball is not built (bundling skipped) unless asked. */
-export function buildApp(overrides: Record<string, unknown> = {}, opts: { nag?: boolean; bundle?: boolean; outdir?: string } = {}): Built {
-  const context = { ...exampleContext(), ...overrides, ...(opts.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }) };
+/** Builds the app as bin/app.ts does; the proxy tarballs are not built (bundling skipped) unless asked, for every stack or the named ones. */
+export function buildApp(overrides: Record<string, unknown> = {}, opts: { nag?: boolean; bundle?: boolean; bundlingStacks?: string[]; outdir?: string } = {}): Built {
+  const context = { ...exampleContext(), ...overrides, 'aws:cdk:bundling-stacks': opts.bundle ? (opts.bundlingStacks ?? ['**']) : [] };
   const app = new App({ context, outdir: opts.outdir });
   const config = readMigrationContext((k) => app.node.tryGetContext(k), Object.keys(app.node.getAllContext()));
   const stacks = buildMigrationStacks(app, config, repoRoot);

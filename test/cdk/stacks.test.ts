@@ -179,13 +179,17 @@ test('capture proxy: SSM documents embed the real scripts, with MSK brokers from
   expect(install.parameters.kafkaBrokers.default).toBe('{{ssm:/migration/dev/default/kafkaBrokers}}');
   expect(install.parameters.listenPort.default).toBe('9200');
   expect(install.parameters.nodePort.default).toBe('19200');
-  expect(install.mainSteps[0]).toMatchObject({ action: 'aws:downloadContent', inputs: { sourceType: 'S3' } });
-  const lines: string[] = install.mainSteps[1].inputs.runCommand;
+  // Both CPUs' releases are downloaded, each into the directory the script looks in.
+  expect(install.mainSteps.slice(0, 2)).toEqual([
+    expect.objectContaining({ action: 'aws:downloadContent', inputs: expect.objectContaining({ sourceType: 'S3', destinationPath: '/var/lib/capture-proxy/download/CaptureProxyX64' }) }),
+    expect.objectContaining({ action: 'aws:downloadContent', inputs: expect.objectContaining({ sourceType: 'S3', destinationPath: '/var/lib/capture-proxy/download/CaptureProxyArm64' }) }),
+  ]);
+  const lines: string[] = install.mainSteps[2].inputs.runCommand;
   expect(lines.join('\n')).toContain(embeddedScript(INSTALL_SCRIPT).trimEnd());
   // The shared part travels inside the document: a node has no node-common.sh to source.
   expect(lines.join('\n')).not.toContain('node-common.sh"');
   expect(lines.join('\n')).toContain('wait_for_port() {');
-  expect(lines).toEqual(expect.arrayContaining(["export KAFKA_BROKERS='{{ kafkaBrokers }}'", "export ENABLE_MSK_AUTH='true'", "export LISTEN_PORT='{{ listenPort }}'"]));
+  expect(lines).toEqual(expect.arrayContaining(["export KAFKA_BROKERS='{{ kafkaBrokers }}'", "export ENABLE_MSK_AUTH='true'", "export AWS_REGION='us-east-1'", "export LISTEN_PORT='{{ listenPort }}'"]));
   // The proxy frames requests as the source's server does.
   expect(install.parameters.extraArgs.default).toContain('--sourceVersion ES_7.10');
   expect(remove.mainSteps[0].inputs.runCommand.join('\n')).toContain(embeddedScript(REMOVE_SCRIPT).trimEnd());
@@ -202,6 +206,7 @@ test('capture proxy: SSM documents embed the real scripts, with MSK brokers from
   const [lt] = Object.values(p.findResources('AWS::EC2::LaunchTemplate')) as any[];
   const userData = JSON.stringify(lt.Properties.LaunchTemplateData.UserData);
   expect(userData).toContain('aws s3 cp');
+  expect(userData).toMatch(/case \\"\$\(uname -m\)\\" in aarch64 \| arm64\) release_uri='s3:\/\/.*CaptureProxyArm64.tar.gz/);
   expect(userData).toContain('install-capture-proxy.sh');
 });
 

@@ -9,6 +9,8 @@ LISTEN_PORT="${LISTEN_PORT:-9200}"
 SYSTEMD_UNIT_DIR="${SYSTEMD_UNIT_DIR:-/etc/systemd/system}"
 INSTALL_DIR="${INSTALL_DIR:-/opt/capture-proxy}"
 STATE_DIR="${STATE_DIR:-/var/lib/capture-proxy}"
+CONFIG_DIR="${CONFIG_DIR:-/etc/capture-proxy}"
+ENV_FILE="$CONFIG_DIR/capture-proxy.env"
 PORT_WAIT_SECONDS="${PORT_WAIT_SECONDS:-120}"
 PROXY_UNIT=capture-proxy.service
 

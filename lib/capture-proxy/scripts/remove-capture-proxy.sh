@@ -5,7 +5,7 @@
 #
 # Inputs (environment; defaults are for a production node), as for install-capture-proxy.sh:
 #   LISTEN_PORT (9200), NODE_CONFIG, NODE_SERVICE, SYSTEMD_UNIT_DIR, INSTALL_DIR, STATE_DIR,
-#   CHECK_PORT_CMD, PORT_WAIT_SECONDS; KEEP_INSTALL_DIR=true keeps the proxy's files.
+#   CONFIG_DIR, CHECK_PORT_CMD, PORT_WAIT_SECONDS; KEEP_INSTALL_DIR=true keeps the proxy's files.
 set -Eeuo pipefail
 
 SCRIPT_NAME=remove-capture-proxy
@@ -38,6 +38,7 @@ wait_for_port "$LISTEN_PORT" "$NODE_SERVICE" || die "$NODE_SERVICE does not answ
 
 # 3. Files.
 if [ "$KEEP_INSTALL_DIR" != true ]; then rm -rf "$INSTALL_DIR"; fi
-rm -f "$STATE_DIR/original-http-port"
+rm -f "$STATE_DIR/original-http-port" "$ENV_FILE"
+rmdir "$CONFIG_DIR" 2>/dev/null || true
 rmdir "$STATE_DIR" 2>/dev/null || true
 log "removed: $NODE_SERVICE serves port $LISTEN_PORT again"
