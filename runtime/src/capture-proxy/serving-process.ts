@@ -6,12 +6,12 @@ import { drainOrphanJournals, OrphanDrain } from './journal-orphans';
 import type { ProxyConfig } from './options';
 import { orphanJournalDirs } from './threads';
 
-/** What the ready line says about the capture. */
+/** What the ready line says about the capture (and the pid to signal). */
 export function captureSummary(config: ProxyConfig): Record<string, unknown> {
   const c = config.capture;
   const capture = c.kind === 'kafka' ? `kafka ${c.brokers.join(',')} topic ${c.topic}` : c.kind === 'file' ? `files in ${c.directory}` : 'none';
   // The JavaScript CRC-32C costs a few µs more per captured request than the native one.
-  return c.kind === 'kafka' ? { capture, nativeCrc32c } : { capture };
+  return c.kind === 'kafka' ? { capture, nativeCrc32c, pid: process.pid } : { capture, pid: process.pid };
 }
 
 export interface ServingProcess {

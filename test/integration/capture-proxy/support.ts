@@ -1,4 +1,5 @@
 import { ChildProcess, spawn, SpawnOptions } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
 import { Kafka, logLevel } from 'kafkajs';
@@ -123,6 +124,15 @@ export function closedConnections(streams: TrafficStream[]): number {
 /** Status code and body of an HTTP/1.1 response bytes (Content-Length or chunked). */
 export function statusOf(response: Buffer): number {
   return Number(/^HTTP\/1\.[01] (\d{3})/.exec(response.toString('latin1'))?.[1]);
+}
+
+/** True while the process runs (a zombie waiting for its parent counts as gone). */
+export function processAlive(pid: number): boolean {
+  try {
+    return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
 }
 
 /** A capture proxy started as its own process (node and the CLI, or the executable). */

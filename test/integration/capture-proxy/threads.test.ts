@@ -6,7 +6,7 @@ import { workerJournalDir } from '../../../runtime/src/capture-proxy/threads';
 import { freePort } from '../../../runtime/src/local/ports';
 import { encodeTrafficStream, timestampFromMillis, TrafficStream } from '../../../runtime/src/core/traffic-stream';
 import { stackEndpoints, uniqueName } from '../support/env';
-import { byConnection, ClientConnection, closedConnections, ProxyProcess, readTopic, spawnProxy, statusOf } from './support';
+import { byConnection, ClientConnection, closedConnections, processAlive, ProxyProcess, readTopic, spawnProxy, statusOf } from './support';
 
 const { sourceUrl, kafkaBrokers } = stackEndpoints();
 const source = new URL(sourceUrl);
@@ -22,12 +22,10 @@ async function startThreads(topic: string, journalDir: string, extra: string[] =
   return spawnProxy(process.execPath, [CLI, '--destinationUri', sourceUrl, '--listenHost', '127.0.0.1', '--listenPort', String(port), '--kafkaConnection', kafkaBrokers, '--kafkaTopic', topic, '--journalDirectory', journalDir, '--numThreads', '2', '--metricsPort', '0', '--metricsHost', '127.0.0.1', ...extra]);
 }
 
-const alive = (pid: number) => existsSync(`/proc/${pid}/stat`) && !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-
 /** The primary's live worker processes: pid and index (from each one's environment). */
 function workers(primaryPid: number): Array<{ pid: number; index: number }> {
   const children = readFileSync(`/proc/${primaryPid}/task/${primaryPid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  return children.filter(alive).map((pid) => ({ pid, index: Number(/MIGRATION_PROXY_WORKER_INDEX=(\d+)/.exec(readFileSync(`/proc/${pid}/environ`, 'latin1'))?.[1]) }));
+  return children.filter(processAlive).map((pid) => ({ pid, index: Number(/MIGRATION_PROXY_WORKER_INDEX=(\d+)/.exec(readFileSync(`/proc/${pid}/environ`, 'latin1'))?.[1]) }));
 }
 
 /** A record as an earlier run's worker left it in its journal. */
@@ -119,7 +117,7 @@ describe('capture proxy with --numThreads 2', () => {
     process.kill(primary, 'SIGSTOP');
     try {
       process.kill(victim.pid, 'SIGKILL');
-      while (alive(victim.pid)) await sleep(10);
+      while (processAlive(victim.pid)) await sleep(10);
       journalRecord(workerJournalDir(journalDir, victim.index), 'journal-of-the-killed-worker');
       const after = await Promise.all(conns.map((c, i) => c.send([put(`/${index}/_doc/after-${i}`, `{"i":${i}}`)]).then(() => true, () => false)));
       const failed = conns.filter((_, i) => !after[i]).length;
