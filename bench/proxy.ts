@@ -1,21 +1,28 @@
 /**
  * npm run bench:proxy — the capture proxy against the source directly and against nginx
  * proxy_pass, same machine, same run. Needs the local stack (npm run local -- up) and nginx
- * (apt-get install nginx). Loopback only; about five minutes.
+ * (apt-get install nginx). Loopback only; about ten minutes.
+ *
+ * Variants: a = the source direct, b = nginx (1 worker), c = the proxy as `node runtime/dist/...`
+ * (1 process), c2 = the same with --numThreads 2 (a primary and 2 workers), x = the release
+ * executable (1 process; built by npm run build:proxy-release, or here when missing).
  *
  * Fairness on a small shared machine (the load generator, the source, Kafka and the proxy share
  * the cores): nginx runs one worker, as the proxy is one process; every cell warms each variant
- * up first, then runs BENCH_RUNS rounds (default 3) in a rotating order (a b c, b c a, c a b) and
- * reports the median rps and p99. It also reports the proxy's and nginx's CPU time per request
- * (from /proc), which is what they take from the source on a shared machine and which varies far
- * less between runs than rps does. The proxy runs as built (runtime/dist) when built, as deployed.
+ * up first, then runs BENCH_RUNS rounds (default 3) in a rotating order and reports the median rps
+ * and p99. It also reports each variant's CPU time per request (from /proc, every process of it),
+ * which is what it takes from the source on a shared machine and which varies far less between
+ * runs than rps does. The "close" mix opens a connection per request (Connection: close), which
+ * is what --numThreads costs: its primary accepts every connection and hands it to a worker.
+ * Then: start time (spawn to listening) and memory of the executable and of node dist.
  */
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
+import { buildRelease, releaseName } from '../lib/capture-proxy/release/release-tarball';
 import { CAPTURE_PROXY_NODE_FLAGS } from '../runtime/src/capture-proxy/node-flags';
 import { freePort } from '../runtime/src/local/ports';
 
@@ -29,10 +36,10 @@ const INDEX = `bench-proxy-${run}`;
 const children: ChildProcess[] = [];
 
 async function waitPort(port: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 2000; i++) {
     const ok = await new Promise<boolean>((r) => net.connect(port, '127.0.0.1').once('connect', function (this: net.Socket) { this.destroy(); r(true); }).once('error', () => r(false)));
     if (ok) return;
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 5));
   }
   throw new Error(`nothing listens on ${port}`);
 }
@@ -74,37 +81,80 @@ http {
 function proxyEntry(): string[] {
   const built = path.join(ROOT, 'runtime/dist/capture-proxy/cli.js');
   const src = path.join(ROOT, 'runtime/src/capture-proxy');
-  const newestSource = Math.max(...['proxy-connection.ts', 'kafka-offloader.ts', 'traffic-stream-builder.ts', 'cli.ts'].map((f) => statSync(path.join(src, f)).mtimeMs));
+  const newestSource = Math.max(...['proxy-connection.ts', 'kafka-offloader.ts', 'traffic-stream-builder.ts', 'cli.ts', 'cluster-primary.ts'].map((f) => statSync(path.join(src, f)).mtimeMs));
   if (existsSync(built) && statSync(built).mtimeMs >= newestSource) return [built];
   return ['--import', 'tsx', path.join(src, 'cli.ts')];
 }
 
-async function startProxy(port: number): Promise<ChildProcess> {
+/** The release executable for this machine, unpacked (built when the cache has none for these sources). */
+function executable(): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-exe-'));
+  const release = buildRelease('x64', dir);
+  spawnSyncOk('tar', ['-xzf', release.tarball, '-C', dir]);
+  return path.join(dir, releaseName('x64'), 'bin', releaseName('x64'));
+}
+
+function spawnSyncOk(cmd: string, args: string[]): void {
+  const r = spawnSync(cmd, args, { stdio: 'inherit' });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed`);
+}
+
+interface Launch { command: string; args: string[] }
+
+function proxyArgs(port: number, threads: number): string[] {
+  return ['--destinationUri', SOURCE.origin, '--listenPort', String(port), '--listenHost', '127.0.0.1',
+    '--kafkaConnection', KAFKA, '--kafkaTopic', `bench-proxy-${run}`, '--journalDirectory', mkdtempSync(path.join(os.tmpdir(), 'bench-journal-')), '--logLevel', 'warn', '--numThreads', String(threads)];
+}
+
+const nodeDist = (port: number, threads: number): Launch => ({ command: process.execPath, args: [...CAPTURE_PROXY_NODE_FLAGS, ...proxyEntry(), ...proxyArgs(port, threads)] });
+const releaseExe = (exe: string) => (port: number, threads: number): Launch => ({ command: exe, args: proxyArgs(port, threads) });
+
+/** Starts a proxy and resolves once it listens (the primary has forked and its workers listen). */
+async function startProxy(launch: Launch, port: number): Promise<{ child: ChildProcess; startMs: number }> {
+  const t0 = process.hrtime.bigint();
   // One process (no npx/tsx wrapper process), so its RSS and CPU time are the proxy's.
-  const entry = proxyEntry();
-  process.stderr.write(`capture proxy: node ${[...CAPTURE_PROXY_NODE_FLAGS, ...entry].join(' ')}\n`);
-  const child = spawn(process.execPath, [...CAPTURE_PROXY_NODE_FLAGS, ...entry,
-    '--destinationUri', SOURCE.origin, '--listenPort', String(port), '--listenHost', '127.0.0.1',
-    '--kafkaConnection', KAFKA, '--kafkaTopic', `bench-proxy-${run}`, '--journalDirectory', mkdtempSync(path.join(os.tmpdir(), 'bench-journal-')), '--logLevel', 'warn'], { stdio: 'ignore' });
+  const child = spawn(launch.command, launch.args, { stdio: 'ignore' });
   children.push(child);
   await waitPort(port);
-  return child;
+  return { child, startMs: Number(process.hrtime.bigint() - t0) / 1e6 };
 }
 
 interface Result { rps: number; p50: number; p99: number; errors: number; cpuUsPerRequest: number }
 
-/** User + system CPU time of a process, in microseconds. */
-function cpuUs(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100; // utime, stime in clock ticks (USER_HZ 100)
+/** The process and its children (a primary's workers). */
+function processTree(pid: number): number[] {
+  try {
+    const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    return [pid, ...kids.flatMap(processTree)];
+  } catch {
+    return [];
+  }
 }
 
-async function load(port: number, mix: 'search' | 'bulk', connections: number, pid?: number, seconds = DURATION_S): Promise<Result> {
+/** User + system CPU time of a process and its children, in microseconds. */
+function cpuUs(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  let total = 0;
+  for (const p of processTree(pid)) {
+    try {
+      const fields = readFileSync(`/proc/${p}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+      total += ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100; // utime, stime in clock ticks (USER_HZ 100)
+    } catch {
+      // exited between the listing and the read
+    }
+  }
+  return total;
+}
+
+type Mix = 'search' | 'bulk' | 'close';
+
+async function load(port: number, mix: Mix, connections: number, pid?: number, seconds = DURATION_S): Promise<Result> {
   const bulkBody = Array.from({ length: 50 }, (_, i) => `{"index":{"_index":"${INDEX}"}}\n{"n":${i},"title":"document ${i}","tags":["a","b"]}\n`).join('');
   const requests = mix === 'search'
     ? [{ method: 'GET' as const, path: `/${INDEX}/_search?q=title:document&size=5` }, { method: 'GET' as const, path: '/_cluster/health' }]
-    : [{ method: 'POST' as const, path: '/_bulk', body: bulkBody, headers: { 'content-type': 'application/x-ndjson' } }];
+    : mix === 'close'
+      ? [{ method: 'GET' as const, path: '/_cluster/health', headers: { connection: 'close' } }]
+      : [{ method: 'POST' as const, path: '/_bulk', body: bulkBody, headers: { 'content-type': 'application/x-ndjson' } }];
   const cpu0 = cpuUs(pid);
   const r = await autocannon({ url: `http://127.0.0.1:${port}`, connections, duration: seconds, requests, pipelining: 1 });
   const cpu = cpuUs(pid) - cpu0;
@@ -129,12 +179,21 @@ function summarize(results: Result[]): Result {
   };
 }
 
-function rssKb(pid: number): number {
-  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+/** Resident memory of a process tree (shared pages counted in each process) and its private part (pages no other process maps), in MB. */
+function memoryMb(pid: number): { rss: number; private: number } {
+  let rss = 0;
+  let priv = 0;
+  for (const p of processTree(pid)) {
+    const rollup = readFileSync(`/proc/${p}/smaps_rollup`, 'utf8');
+    const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(rollup)?.[1] ?? 0);
+    rss += kb('Rss');
+    priv += kb('Private_Clean') + kb('Private_Dirty');
+  }
+  return { rss: rss / 1024, private: priv / 1024 };
 }
 
 async function idleConnections(port: number, pid: number, n: number): Promise<{ beforeMb: number; afterMb: number }> {
-  const before = rssKb(pid);
+  const before = memoryMb(pid).rss;
   const sockets: net.Socket[] = [];
   for (let i = 0; i < n; i++) {
     const s = net.connect(port, '127.0.0.1');
@@ -146,55 +205,89 @@ async function idleConnections(port: number, pid: number, n: number): Promise<{ 
     });
   }
   await new Promise((r) => setTimeout(r, 1500));
-  const after = rssKb(pid);
+  const after = memoryMb(pid).rss;
   for (const s of sockets) s.destroy();
-  return { beforeMb: before / 1024, afterMb: after / 1024 };
+  return { beforeMb: before, afterMb: after };
+}
+
+/** Start time (median of 5 starts) and memory once started and idle, of one way to run the proxy. */
+async function startup(launch: (port: number, threads: number) => Launch, threads: number): Promise<{ startMs: number; rss: number; private: number }> {
+  const times: number[] = [];
+  let mem = { rss: 0, private: 0 };
+  for (let i = 0; i < 5; i++) {
+    const port = await freePort();
+    const { child, startMs } = await startProxy(launch(port, threads), port);
+    times.push(startMs);
+    await new Promise((r) => setTimeout(r, 1000));
+    mem = memoryMb(child.pid!);
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
+  }
+  return { startMs: median(times), ...mem };
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => '| ' + r.map((v, i) => v.padEnd(widths[i])).join(' | ') + ' |';
+  return [line(header), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|', ...rows.map(line)].join('\n');
 }
 
 async function main(): Promise<void> {
   await fetch(`${SOURCE.origin}/${INDEX}/_doc/1?refresh=true`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"title":"document 1"}' });
+  const exe = executable();
   const nginxPort = await freePort();
   const nginx = await startNginx(nginxPort);
-  const proxyPort = await freePort();
-  const proxy = await startProxy(proxyPort);
+  const ports = { c: await freePort(), c2: await freePort(), x: await freePort() };
+  const c = (await startProxy(nodeDist(ports.c, 1), ports.c)).child;
+  const c2 = (await startProxy(nodeDist(ports.c2, 2), ports.c2)).child;
+  const x = (await startProxy(releaseExe(exe)(ports.x, 1), ports.x)).child;
+  const variants = [
+    { key: 'a', label: 'source direct', port: Number(SOURCE.port), pid: undefined as number | undefined },
+    { key: 'b', label: 'nginx, 1 worker', port: nginxPort, pid: nginx.pid },
+    { key: 'c', label: 'proxy, node dist, 1 process', port: ports.c, pid: c.pid },
+    { key: 'c2', label: 'proxy, node dist, --numThreads 2', port: ports.c2, pid: c2.pid },
+    { key: 'x', label: 'proxy, executable, 1 process', port: ports.x, pid: x.pid },
+  ];
   const rows: string[][] = [];
   const fmt = (n: number, d = 0) => n.toFixed(d);
   const loadBefore = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-  const variants = [
-    { port: Number(SOURCE.port), pid: undefined },
-    { port: nginxPort, pid: nginx.pid },
-    { port: proxyPort, pid: proxy.pid },
-  ];
-  for (const mix of ['search', 'bulk'] as const) {
-    for (const c of [1, 16, 128]) {
-      const results: Result[][] = [[], [], []];
-      for (const v of variants) await load(v.port, mix, c, v.pid, 1); // warm-up
-      for (let run = 0; run < RUNS; run++) {
-        for (let k = 0; k < 3; k++) {
-          const i = (run + k) % 3;
-          results[i].push(await load(variants[i].port, mix, c, variants[i].pid));
-        }
+  const cells: Array<[Mix, number]> = [['search', 1], ['search', 16], ['search', 128], ['bulk', 1], ['bulk', 16], ['bulk', 128], ['close', 16]];
+  for (const [mix, conns] of cells) {
+    const results: Result[][] = variants.map(() => []);
+    for (const v of variants) await load(v.port, mix, conns, v.pid, 1); // warm-up
+    for (let r = 0; r < RUNS; r++) {
+      for (let k = 0; k < variants.length; k++) {
+        const i = (r + k) % variants.length;
+        results[i].push(await load(variants[i].port, mix, conns, variants[i].pid));
       }
-      const [a, b, cc] = results.map(summarize);
-      rows.push([mix, String(c), fmt(a.rps), fmt(b.rps), fmt(cc.rps), (cc.rps / a.rps).toFixed(2), (cc.rps / b.rps).toFixed(2),
-        `${a.p50}/${a.p99}`, `${b.p50}/${b.p99}`, `${cc.p50}/${cc.p99}`, fmt(b.cpuUsPerRequest), fmt(cc.cpuUsPerRequest), `${a.errors}/${b.errors}/${cc.errors}`]);
-      process.stderr.write('.');
     }
+    const [a, b, cc] = results.map(summarize);
+    for (const [i, v] of variants.entries()) {
+      const m = summarize(results[i]);
+      rows.push([mix, String(conns), v.key, fmt(m.rps), (m.rps / a.rps).toFixed(2), (m.rps / b.rps).toFixed(2), (m.rps / cc.rps).toFixed(2), `${m.p50}/${m.p99}`, v.pid ? fmt(m.cpuUsPerRequest) : '', String(m.errors)]);
+    }
+    process.stderr.write('.');
   }
   process.stderr.write('\n');
   const loadAfter = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-  const header = ['mix', 'conns', 'a rps', 'b rps', 'c rps', 'c/a', 'c/b', 'a p50/p99 ms', 'b p50/p99 ms', 'c p50/p99 ms', 'b cpu µs/req', 'c cpu µs/req', 'errors a/b/c'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (r: string[]) => '| ' + r.map((v, i) => v.padEnd(widths[i])).join(' | ') + ' |';
-  console.log('a = Elasticsearch 7.10 direct, b = nginx proxy_pass (1 worker), c = capture proxy with Kafka capture (1 process)');
-  console.log(`${os.cpus().length} cores; load average before ${loadBefore}, after ${loadAfter}; medians of ${RUNS} runs of ${DURATION_S} s per cell, rotating order, after a warm-up`);
-  console.log(line(header));
-  console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');
-  for (const r of rows) console.log(line(r));
-  const mem = await idleConnections(proxyPort, proxy.pid!, 1000);
+  console.log(variants.map((v) => `${v.key} = ${v.label}`).join(', '));
+  console.log(`${os.cpus().length} cores; load average before ${loadBefore}, after ${loadAfter}; medians of ${RUNS} runs of ${DURATION_S} s per cell, rotating order, after a warm-up; cpu = every process of the variant`);
+  console.log(table(['mix', 'conns', 'variant', 'rps', '/a', '/b', '/c', 'p50/p99 ms', 'cpu µs/req', 'errors'], rows));
+  const mem = await idleConnections(ports.c, c.pid!, 1000);
   const nginxMem = await idleConnections(nginxPort, nginx.pid!, 1000);
   const perConn = (m: { beforeMb: number; afterMb: number }) => fmt(((m.afterMb - m.beforeMb) * 1024) / 1000, 1);
   console.log(`\n1,000 idle keep-alive connections: capture proxy RSS ${fmt(mem.beforeMb)} -> ${fmt(mem.afterMb)} MB (${perConn(mem)} KB each, with its own source connection); nginx (one process) RSS ${fmt(nginxMem.beforeMb, 1)} -> ${fmt(nginxMem.afterMb, 1)} MB (${perConn(nginxMem)} KB each)`);
+  for (const child of [c, c2, x]) child.kill('SIGTERM');
+  const startRows: string[][] = [];
+  for (const [label, launch] of [['node dist', nodeDist], ['executable', releaseExe(exe)]] as const) {
+    for (const threads of [1, 2]) {
+      const s = await startup(launch, threads);
+      startRows.push([label, String(threads), fmt(s.startMs), fmt(s.rss), fmt(s.private)]);
+    }
+  }
+  console.log(`\nStart (spawn to listening, median of 5) and memory 1 s later, idle, over every process (RSS counts shared pages in each; private: pages no other process maps); executable ${fmt(statSync(exe).size / 1024 / 1024, 1)} MB`);
+  console.log(table(['form', 'threads', 'start ms', 'RSS MB', 'private MB'], startRows));
 }
 
 main()
@@ -203,6 +296,6 @@ main()
     process.exitCode = 1;
   })
   .finally(async () => {
-    for (const c of children) c.kill('SIGTERM');
+    for (const child of children) child.kill('SIGTERM');
     await fetch(`${SOURCE.origin}/${INDEX}`, { method: 'DELETE' }).catch(() => undefined);
   });
