@@ -97,9 +97,10 @@ export async function runPrimary(config: ProxyConfig, argv: string[], log: Logge
       const lived = Date.now() - slot.startedAt;
       slot.restartDelayMs = lived >= STABLE_MS ? RESTART_MIN_MS : Math.min(RESTART_MAX_MS, slot.restartDelayMs * 2);
       log.error({ worker: slot.index, pid: worker.process.pid, code, signal, restartInMs: slot.restartDelayMs }, 'a capture proxy worker died: its connections are gone; starting a new one, which sends its journal first');
+      // Not unref'd: with every worker dead, this timer is what keeps the primary alive.
       setTimeout(() => {
         if (!stopping) fork(slot);
-      }, slot.restartDelayMs).unref();
+      }, slot.restartDelayMs);
     });
   };
 
@@ -124,35 +125,17 @@ export async function runPrimary(config: ProxyConfig, argv: string[], log: Logge
     return sumStats(exited, slots.flatMap((s) => (s.worker && s.stats ? [s.stats] : [])));
   };
 
-  for (const slot of slots) fork(slot);
-  try {
-    await allReady;
-  } catch (err) {
-    stopping = true;
-    for (const s of slots) s.worker?.kill('SIGKILL');
-    throw err;
-  }
-  started = true;
-
   let metrics: http.Server | undefined;
-  if (config.metricsPort !== undefined) {
-    // The registry reads `shown` at scrape time; each scrape refreshes it from the workers first.
-    const shown = new ProxyStats();
-    metrics = await startMetricsServer(createMetricsRegistry(shown), config.metricsHost, config.metricsPort, async () => {
-      Object.assign(shown, await currentStats());
-    });
-  }
-  log.info({ listenPort: port, destination: config.destination.origin, ...captureSummary(config), tls: Boolean(config.tls), threads: n, metricsPort: metrics ? (metrics.address() as { port: number }).port : undefined }, 'capture proxy ready');
-
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal, threads: n }, 'stopping: every worker finishes its requests in flight and flushes its capture');
     const deadline = setTimeout(() => {
-      for (const s of slots) s.worker?.kill('SIGKILL');
+      for (const s of slots) s.worker?.process.kill('SIGKILL');
     }, config.shutdownGraceMs + Math.max(5000, config.shutdownGraceMs) + 5000);
     deadline.unref();
-    for (const s of slots) s.worker?.kill('SIGTERM');
+    // The signal only (Worker.kill would cut the IPC channel first, and with it the final counters).
+    for (const s of slots) s.worker?.process.kill('SIGTERM');
     const wait = setInterval(() => {
       if (slots.some((s) => s.worker)) return;
       clearInterval(wait);
@@ -166,4 +149,24 @@ export async function runPrimary(config: ProxyConfig, argv: string[], log: Logge
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+
+  for (const slot of slots) fork(slot);
+  try {
+    await allReady;
+  } catch (err) {
+    stopping = true;
+    for (const s of slots) s.worker?.process.kill('SIGKILL');
+    throw err;
+  }
+  if (stopping) return;
+  started = true;
+
+  if (config.metricsPort !== undefined) {
+    // The registry reads `shown` at scrape time; each scrape refreshes it from the workers first.
+    const shown = new ProxyStats();
+    metrics = await startMetricsServer(createMetricsRegistry(shown), config.metricsHost, config.metricsPort, async () => {
+      Object.assign(shown, await currentStats());
+    });
+  }
+  log.info({ listenPort: port, destination: config.destination.origin, ...captureSummary(config), tls: Boolean(config.tls), threads: n, metricsPort: metrics ? (metrics.address() as { port: number }).port : undefined }, 'capture proxy ready');
 }
