@@ -290,6 +290,14 @@ async function main(): Promise<void> {
   console.log(table(['form', 'threads', 'start ms', 'RSS MB', 'private MB'], startRows));
 }
 
+// Interrupted (Ctrl-C, kill): the proxies, nginx and their workers go too.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    for (const child of children) child.kill('SIGTERM');
+    process.exit(130);
+  });
+}
+
 main()
   .catch((err) => {
     console.error(err);

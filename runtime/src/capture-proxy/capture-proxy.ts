@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type http from 'node:http';
+import type net from 'node:net';
 import { startEmfReporter } from '../core/emf';
 import { createLeanProducer } from '../core/kafka-client';
 import type { Logger } from '../core/logging';
@@ -19,6 +20,8 @@ export interface RunningProxy {
   port: number;
   metricsPort?: number;
   stats: ProxyStats;
+  /** Serves a client connection accepted by another process (with `adopt`: the primary's). */
+  adopt(socket: net.Socket): void;
   /** Graceful stop: no new connections, requests in flight finish, capture flushed. */
   stop(): Promise<void>;
 }
@@ -31,8 +34,11 @@ export function createKafkaOffloader(c: KafkaCapture, opts: Pick<KafkaOffloaderO
   return new KafkaOffloader({ ...opts, producer, topic: c.topic, maxBatchBytes: KAFKA_BATCH_BYTES });
 }
 
-/** Wires config to the offloader, the listener and the metrics endpoint, and starts them. */
-export async function startCaptureProxy(config: ProxyConfig, log: Logger): Promise<RunningProxy> {
+/**
+ * Wires config to the offloader, the listener and the metrics endpoint, and starts them. With
+ * `adopt`, it does not listen: connections come through RunningProxy.adopt (a --numThreads worker).
+ */
+export async function startCaptureProxy(config: ProxyConfig, log: Logger, opts: { adopt?: boolean } = {}): Promise<RunningProxy> {
   const stats = new ProxyStats();
   let offloader: CaptureOffloader;
   const c = config.capture;
@@ -84,9 +90,10 @@ export async function startCaptureProxy(config: ProxyConfig, log: Logger): Promi
     flushIntervalMs: config.flushIntervalMs,
     destinationPool: config.destinationPool,
   });
-  let port: number;
+  let port = config.listenPort;
   try {
-    port = await server.listen();
+    if (opts.adopt) server.serveAdopted();
+    else port = await server.listen();
   } catch (err) {
     await offloader.close(1000);
     throw err;
@@ -115,6 +122,7 @@ export async function startCaptureProxy(config: ProxyConfig, log: Logger): Promi
     port,
     metricsPort: metrics ? (metrics.address() as { port: number }).port : undefined,
     stats,
+    adopt: (socket) => server.adopt(socket),
     stop() {
       stopping ??= (async () => {
         await server.stop(config.shutdownGraceMs);

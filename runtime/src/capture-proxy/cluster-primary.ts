@@ -1,5 +1,6 @@
 import cluster, { Worker } from 'node:cluster';
 import type http from 'node:http';
+import net from 'node:net';
 import { UserError } from '../core/errors';
 import type { Logger } from '../core/logging';
 import { isWorkerMessage, WORKER_ARGS_ENV, WORKER_INDEX_ENV } from './cluster-protocol';
@@ -36,10 +37,10 @@ interface Slot {
 }
 
 /**
- * The primary of `--numThreads N`: forks N workers that share the listening port (cluster's
- * round robin: the primary accepts, and each connection is handed to one worker, which keeps it
- * from accept to close), restarts a worker that dies (its journal is replayed by its successor),
- * serves /metrics summed over the workers, and on SIGTERM lets every worker drain, then exits.
+ * The primary of `--numThreads N`: forks N workers, listens, and hands each connection it accepts
+ * to the next worker in turn (which keeps it from then to its close), restarts a worker that dies
+ * (its journal is replayed by its successor), serves /metrics summed over the workers, and on
+ * SIGTERM stops accepting, lets every worker drain, then exits.
  */
 export async function runPrimary(config: ProxyConfig, argv: string[], log: Logger): Promise<void> {
   const n = config.numThreads;
@@ -49,12 +50,10 @@ export async function runPrimary(config: ProxyConfig, argv: string[], log: Logge
   let requestId = 0;
   const waiting = new Map<number, { slots: Set<Slot>; resolve: () => void }>();
 
-  cluster.schedulingPolicy = cluster.SCHED_RR;
   // Inside the single executable, the runtime options are the executable's own.
   cluster.setupPrimary({ execArgv: insideExecutable() ? [] : process.execArgv, silent: false });
 
   let started = false;
-  let port = config.listenPort;
   let readyResolve: () => void;
   let readyReject: (err: Error) => void;
   const allReady = new Promise<void>((res, rej) => {
@@ -71,7 +70,6 @@ export async function runPrimary(config: ProxyConfig, argv: string[], log: Logge
       if (!isWorkerMessage(m)) return;
       if (m.type === 'ready') {
         slot.ready = true;
-        port = m.port;
         if (started) log.info({ worker: slot.index, pid: worker.process.pid }, 'restarted worker ready');
         else if (slots.every((s) => s.ready)) readyResolve();
       } else if (m.type === 'failed') {
@@ -125,10 +123,29 @@ export async function runPrimary(config: ProxyConfig, argv: string[], log: Logge
     return sumStats(exited, slots.flatMap((s) => (s.worker && s.stats ? [s.stats] : [])));
   };
 
+  // Strict rotation over the ready workers. (cluster's own round robin hands a burst of
+  // connections to whichever worker answers first: 105 of 128 to one of two, measured here.)
+  let next = 0;
+  const dispatch = (socket: net.Socket) => {
+    for (let tried = 0; tried < n; tried++) {
+      const slot = slots[next++ % n];
+      if (slot.ready && slot.worker?.isConnected()) {
+        slot.worker.send({ type: 'connection' }, socket, (err: Error | null) => {
+          if (err) socket.destroy();
+        });
+        return;
+      }
+    }
+    socket.destroy();
+  };
+  const listener = net.createServer({ pauseOnConnect: true }, dispatch);
+  listener.on('error', (err) => log.error({ err }, 'listener error'));
+
   let metrics: http.Server | undefined;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
+    listener.close();
     log.info({ signal, threads: n }, 'stopping: every worker finishes its requests in flight and flushes its capture');
     const deadline = setTimeout(() => {
       for (const s of slots) s.worker?.process.kill('SIGKILL');
@@ -159,6 +176,21 @@ export async function runPrimary(config: ProxyConfig, argv: string[], log: Logge
     throw err;
   }
   if (stopping) return;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      listener.once('error', reject);
+      listener.listen({ host: config.listenHost, port: config.listenPort, backlog: 4096 }, () => {
+        listener.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err: any) {
+    stopping = true;
+    for (const s of slots) s.worker?.process.kill('SIGKILL');
+    if (err?.code === 'EADDRINUSE' || err?.code === 'EACCES') throw new UserError('LISTEN', `cannot listen on ${config.listenHost}:${config.listenPort} (${err.code}): choose another --listenPort or stop what holds it`);
+    throw err;
+  }
+  const port = (listener.address() as net.AddressInfo).port;
   started = true;
 
   if (config.metricsPort !== undefined) {

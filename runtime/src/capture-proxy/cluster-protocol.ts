@@ -10,14 +10,18 @@ export const WORKER_INDEX_ENV = 'MIGRATION_PROXY_WORKER_INDEX';
 export const WORKER_ARGS_ENV = 'MIGRATION_PROXY_WORKER_ARGS';
 
 export type WorkerMessage =
-  /** Listening: the primary's port is shared with it. */
-  | { type: 'ready'; port: number }
+  /** Ready for connections. */
+  | { type: 'ready' }
   /** Could not start (bad port, unreadable file...): the primary stops and exits with the code. */
   | { type: 'failed'; message: string; exitCode: number }
   /** Its ProxyStats, answering a 'stats' request (id) or on exit (no id). */
   | { type: 'stats'; id?: number; stats: Record<string, number> };
 
-export type PrimaryMessage = { type: 'stats'; id: number };
+export type PrimaryMessage =
+  /** Send your counters. */
+  | { type: 'stats'; id: number }
+  /** A client connection (its socket is the message's handle): serve it until it closes. */
+  | { type: 'connection' };
 
 export function isWorkerMessage(m: unknown): m is WorkerMessage {
   return typeof m === 'object' && m !== null && typeof (m as { type?: unknown }).type === 'string' && ['ready', 'failed', 'stats'].includes((m as { type: string }).type);

@@ -1,4 +1,5 @@
 import cluster from 'node:cluster';
+import net from 'node:net';
 import { UserError } from '../core/errors';
 import { createLogger } from '../core/logging';
 import { PrimaryMessage, WORKER_ARGS_ENV, WORKER_INDEX_ENV, WorkerMessage } from './cluster-protocol';
@@ -16,8 +17,9 @@ function send(message: WorkerMessage): void {
 }
 
 /**
- * One worker of `--numThreads N`: the proxy on the primary's shared port with its own producer,
- * journal directory and share of the buffer bounds. Its connections live here from accept to close.
+ * One worker of `--numThreads N`: the proxy with its own producer, journal directory and share of
+ * the buffer bounds, serving the connections its primary accepts and hands over; each lives here
+ * from then to its close.
  */
 export async function runWorker(): Promise<void> {
   const index = Number(process.env[WORKER_INDEX_ENV]);
@@ -41,8 +43,13 @@ export async function runWorker(): Promise<void> {
     return;
   }
   const { proxy } = serving;
-  process.on('message', (m: PrimaryMessage) => {
+  process.on('message', (m: PrimaryMessage, handle?: unknown) => {
     if (m?.type === 'stats') send({ type: 'stats', id: m.id, stats: statsSnapshot(proxy.stats) });
+    else if (m?.type === 'connection' && handle instanceof net.Socket) {
+      // One the primary sent before it stopped accepting: too late to serve.
+      if (serving.stopping) handle.destroy();
+      else proxy.adopt(handle);
+    }
   });
   // Without its primary (killed), cluster would exit this worker at once and lose the capture in
   // memory: mark the disconnect as expected and drain instead.
@@ -50,6 +57,6 @@ export async function runWorker(): Promise<void> {
     if (cluster.worker) cluster.worker.exitedAfterDisconnect = true;
     void serving.stop('the primary process is gone');
   });
-  log.debug({ listenPort: proxy.port }, 'worker ready');
-  send({ type: 'ready', port: proxy.port });
+  log.debug('worker ready');
+  send({ type: 'ready' });
 }

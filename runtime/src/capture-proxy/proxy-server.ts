@@ -74,13 +74,29 @@ export class ProxyServer {
         resolve();
       });
     });
+    this.startServing();
+    return (this.server.address() as net.AddressInfo).port;
+  }
+
+  /** Serves connections accepted elsewhere (a --numThreads primary hands them over) instead of listening. */
+  serveAdopted(): void {
+    this.startServing();
+  }
+
+  /** A client connection accepted by another process; with TLS, the handshake happens here. */
+  adopt(socket: net.Socket): void {
+    socket.setNoDelay(true);
+    this.server.emit('connection', socket);
+  }
+
+  /** The flush timer and the warm source connections. */
+  private startServing(): void {
     this.flushTimer = setInterval(() => {
       const now = Date.now();
       for (const c of this.connections) c.tick(now);
     }, this.opts.flushIntervalMs);
     this.flushTimer.unref();
     this.pool?.fill();
-    return (this.server.address() as net.AddressInfo).port;
   }
 
   get activeConnections(): number {

@@ -16,6 +16,8 @@ export function captureSummary(config: ProxyConfig): Record<string, unknown> {
 
 export interface ServingProcess {
   proxy: RunningProxy;
+  /** True once stop was called. */
+  readonly stopping: boolean;
   /** Stops once (later calls return the same promise): requests in flight finish, capture flushed. */
   stop(reason: string): Promise<void>;
 }
@@ -29,7 +31,8 @@ export interface ServingProcess {
 export async function startServing(config: ProxyConfig, log: Logger, opts: { worker?: number; onStopped: () => void }): Promise<ServingProcess> {
   let proxy: RunningProxy;
   try {
-    proxy = await startCaptureProxy(config, log);
+    // A worker serves the connections its primary accepts and hands over.
+    proxy = await startCaptureProxy(config, log, { adopt: opts.worker !== undefined });
   } catch (err: any) {
     if (err?.code === 'EADDRINUSE' || err?.code === 'EACCES') throw new UserError('LISTEN', `cannot listen on ${config.listenHost}:${config.listenPort} (${err.code}): choose another --listenPort or stop what holds it`);
     throw err;
@@ -60,5 +63,11 @@ export async function startServing(config: ProxyConfig, log: Logger, opts: { wor
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
-  return { proxy, stop };
+  return {
+    proxy,
+    stop,
+    get stopping() {
+      return stopping !== undefined;
+    },
+  };
 }
