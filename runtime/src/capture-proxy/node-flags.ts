@@ -1,5 +1,6 @@
 /**
- * Node flags the capture proxy runs with (also in runtime/Dockerfile and the install script).
+ * Node flags the capture proxy runs with (also in runtime/Dockerfile, and in the release executable's blob:
+ * lib/capture-proxy/release/executable.ts).
  *
  * The proxy's live heap is ~10 MB, so V8 sets the old generation's limit near 26 MB; under
  * capture load the young generation grows to its 16 MB maximum, and V8, seeing too little room

@@ -176,4 +176,23 @@ describe('capture proxy with --numThreads 2', () => {
     expect(proxy.stderr()).toMatch(/"worker":0.*capture proxy stopped/);
     expect(proxy.stderr()).toMatch(/"worker":1.*capture proxy stopped/);
   });
+
+  it('outlives kill -9 of the primary just long enough: the workers finish their requests in flight, flush their capture and exit', async () => {
+    const topic = uniqueName('threads-primary');
+    const proxy = await startThreads(topic, mkdtempSync(path.join(os.tmpdir(), 'threads-journal-')));
+    proxies.push(proxy);
+    const pids = workers(proxy.child.pid!).map((w) => w.pid);
+    const conns = await Promise.all(Array.from({ length: 4 }, () => ClientConnection.open(proxy.ready.listenPort)));
+    const inFlight = conns.map((c) => c.send([get('/_cluster/health?wait_for_nodes=9&timeout=1500ms')]));
+    await sleep(300);
+    proxy.child.kill('SIGKILL');
+    await Promise.all(inFlight);
+    for (const c of conns) expect(statusOf(c.answers[0])).toBe(408);
+    for (const c of conns) c.close();
+    const deadline = Date.now() + 30_000;
+    while (pids.some(processAlive) && Date.now() < deadline) await sleep(50);
+    expect(pids.filter(processAlive)).toEqual([]);
+    const streams = await readTopic(kafkaBrokers, topic, (s) => closedConnections(s) >= 4);
+    expect([...byConnection(streams).values()].filter((c) => c.closed && /^HTTP\/1\.1 408/.test(c.writes.toString('latin1')))).toHaveLength(4);
+  });
 });
