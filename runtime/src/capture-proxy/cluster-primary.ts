@@ -7,7 +7,7 @@ import { isWorkerMessage, WORKER_ARGS_ENV, WORKER_INDEX_ENV } from './cluster-pr
 import { createMetricsRegistry, startMetricsServer } from './metrics';
 import type { ProxyConfig } from './options';
 import { addTotals, ProxyStats, sumStats } from './proxy-stats';
-import { captureSummary } from './serving-process';
+import { captureSummary, listenError } from './serving-process';
 
 /** How long a scrape waits for the workers' counters before it uses the last ones they sent. */
 const STATS_WAIT_MS = 1000;
@@ -184,11 +184,10 @@ export async function runPrimary(config: ProxyConfig, argv: string[], log: Logge
         resolve();
       });
     });
-  } catch (err: any) {
+  } catch (err) {
     stopping = true;
     for (const s of slots) s.worker?.process.kill('SIGKILL');
-    if (err?.code === 'EADDRINUSE' || err?.code === 'EACCES') throw new UserError('LISTEN', `cannot listen on ${config.listenHost}:${config.listenPort} (${err.code}): choose another --listenPort or stop what holds it`);
-    throw err;
+    throw listenError(config, err);
   }
   const port = (listener.address() as net.AddressInfo).port;
   started = true;

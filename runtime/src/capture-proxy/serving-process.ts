@@ -14,6 +14,13 @@ export function captureSummary(config: ProxyConfig): Record<string, unknown> {
   return c.kind === 'kafka' ? { capture, nativeCrc32c, pid: process.pid } : { capture, pid: process.pid };
 }
 
+/** A port that cannot be taken as a named error; any other error as it is. */
+export function listenError(config: ProxyConfig, err: unknown): unknown {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  if (code === 'EADDRINUSE' || code === 'EACCES') return new UserError('LISTEN', `cannot listen on ${config.listenHost}:${config.listenPort} (${code}): choose another --listenPort or stop what holds it`);
+  return err;
+}
+
 export interface ServingProcess {
   proxy: RunningProxy;
   /** True once stop was called. */
@@ -33,9 +40,8 @@ export async function startServing(config: ProxyConfig, log: Logger, opts: { wor
   try {
     // A worker serves the connections its primary accepts and hands over.
     proxy = await startCaptureProxy(config, log, { adopt: opts.worker !== undefined });
-  } catch (err: any) {
-    if (err?.code === 'EADDRINUSE' || err?.code === 'EACCES') throw new UserError('LISTEN', `cannot listen on ${config.listenHost}:${config.listenPort} (${err.code}): choose another --listenPort or stop what holds it`);
-    throw err;
+  } catch (err) {
+    throw listenError(config, err);
   }
   let orphans: OrphanDrain | undefined;
   const c = config.capture;

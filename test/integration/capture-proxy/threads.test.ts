@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { SpillJournal } from '../../../runtime/src/capture-proxy/spill-journal';
@@ -194,5 +196,21 @@ describe('capture proxy with --numThreads 2', () => {
     expect(pids.filter(processAlive)).toEqual([]);
     const streams = await readTopic(kafkaBrokers, topic, (s) => closedConnections(s) >= 4);
     expect([...byConnection(streams).values()].filter((c) => c.closed && /^HTTP\/1\.1 408/.test(c.writes.toString('latin1')))).toHaveLength(4);
+  });
+
+  it('names a port it cannot take and exits 1', async () => {
+    const holder = net.createServer().listen(0, '127.0.0.1');
+    await new Promise((r) => holder.once('listening', r));
+    const port = (holder.address() as net.AddressInfo).port;
+    try {
+      const child = spawn(process.execPath, [CLI, '--destinationUri', sourceUrl, '--listenHost', '127.0.0.1', '--listenPort', String(port), '--noCapture', '--numThreads', '2'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr!.on('data', (d) => (stderr += d));
+      const code = await new Promise<number | null>((r) => child.once('exit', r));
+      expect(code).toBe(1);
+      expect(stderr).toContain(`cannot listen on 127.0.0.1:${port} (EADDRINUSE): choose another --listenPort`);
+    } finally {
+      holder.close();
+    }
   });
 });
