@@ -1,12 +1,15 @@
+import { collectionOfEndpoint, domainOfEndpoint } from '../lib/cluster-endpoint';
 import { LOG_RETENTION_DAYS_ALLOWED } from '../lib/log-retention';
 import { applyReferenceContext, isCdkOwnKey, REFERENCE_CONTEXT } from './reference-context';
 import {
   BackfillConfig,
   CaptureProxyConfig,
+  CaptureProxyServiceConfig,
   ClusterAuth,
   ClusterConfig,
   ConsoleConfig,
   KafkaConfig,
+  LogEncryption,
   MigrationConfig,
   NetworkConfig,
   Removal,
@@ -119,7 +122,24 @@ class Reader {
 
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/;
 
-function readAuth(r: Reader, key: string, raw: unknown): ClusterAuth {
+/**
+ * The domain (es) or collection (aoss) SigV4 permissions are scoped to: the one the endpoint names,
+ * or the one given; "*" (every one in the region) only when the context says so.
+ */
+function sigv4Resource(r: Reader, key: string, given: unknown, endpoint: string, service: 'es' | 'aoss'): string {
+  const [name, fromEndpoint, pattern, form] =
+    service === 'aoss'
+      ? ['collectionId', endpoint && collectionOfEndpoint(endpoint), /^(\*|[a-z0-9]{3,40})$/, '<collection id>.<region>.aoss.amazonaws.com']
+      : ['domainName', endpoint && domainOfEndpoint(endpoint), /^(\*|[a-z][a-z0-9-]{2,27})$/, 'vpc-<domain>-<id>.<region>.es.amazonaws.com'];
+  const explicit = r.string(`${key}.${name}`, given, { pattern, hint: service === 'aoss' ? 'a collection id, or "*" for every collection' : 'a domain name (3-28 lowercase letters, digits, -), or "*" for every domain' });
+  if (explicit && fromEndpoint && explicit !== '*' && explicit !== fromEndpoint) r.fail(`${key}.${name}`, `"${explicit}" is not the one the endpoint names ("${fromEndpoint}"): leave it out or correct it`);
+  const resource = explicit ?? fromEndpoint;
+  if (resource) return resource;
+  if (endpoint && given === undefined) r.fail(`${key}.${name}`, `required: the endpoint is not of the form ${form}, so the SigV4 permissions cannot be scoped from it; give the ${service === 'aoss' ? 'collection id' : 'domain name'} (or "*" for all in the region)`);
+  return '*';
+}
+
+function readAuth(r: Reader, key: string, raw: unknown, endpoint: string): ClusterAuth {
   const a = r.object(key, raw, false) ?? { type: 'none' };
   const type = a.type ?? 'none';
   if (type === 'none') {
@@ -141,11 +161,12 @@ function readAuth(r: Reader, key: string, raw: unknown): ClusterAuth {
     return { type: 'basic', username, passwordSecretArn };
   }
   if (type === 'sigv4') {
-    r.unknownKeys(key, a, ['type', 'region', 'serviceSigningName']);
-    const region = r.string(`${key}.region`, a.region, { required: true, pattern: /^[a-z]{2}(-[a-z]+)+-\d$/, hint: 'an AWS region such as us-east-1' }) ?? '';
     const service = a.serviceSigningName ?? 'es';
+    r.unknownKeys(key, a, ['type', 'region', 'serviceSigningName', service === 'aoss' ? 'collectionId' : 'domainName']);
+    const region = r.string(`${key}.region`, a.region, { required: true, pattern: /^[a-z]{2}(-[a-z]+)+-\d$/, hint: 'an AWS region such as us-east-1' }) ?? '';
     if (service !== 'es' && service !== 'aoss') r.fail(`${key}.serviceSigningName`, `expected "es" or "aoss" (got ${JSON.stringify(service)})`);
-    return { type: 'sigv4', region, serviceSigningName: service === 'aoss' ? 'aoss' : 'es' };
+    const signing = service === 'aoss' ? 'aoss' : 'es';
+    return { type: 'sigv4', region, serviceSigningName: signing, resourceName: sigv4Resource(r, key, signing === 'aoss' ? a.collectionId : a.domainName, endpoint, signing) };
   }
   r.fail(`${key}.type`, `expected none, basic or sigv4 (got ${JSON.stringify(type)})`);
   return { type: 'none' };
@@ -156,7 +177,7 @@ function readCluster(r: Reader, key: string, raw: unknown): ClusterConfig {
   r.unknownKeys(key, c, ['endpoint', 'version', 'auth', 'allowInsecure']);
   const endpoint = r.string(`${key}.endpoint`, c.endpoint, { required: true, pattern: /^https?:\/\/[^\s/]+(:\d+)?\/?$/, hint: 'a URL such as https://host:9200' }) ?? '';
   const version = r.string(`${key}.version`, c.version, { pattern: /^((ES|OS)_\d+(\.\d+){0,2}|AOSS)$/i, hint: 'a version such as ES_7.10, OS_2.19 or AOSS' });
-  return { endpoint: endpoint.replace(/\/$/, ''), version, auth: readAuth(r, `${key}.auth`, c.auth), allowInsecure: r.boolean(`${key}.allowInsecure`, c.allowInsecure, false) };
+  return { endpoint: endpoint.replace(/\/$/, ''), version, auth: readAuth(r, `${key}.auth`, c.auth, endpoint), allowInsecure: r.boolean(`${key}.allowInsecure`, c.allowInsecure, false) };
 }
 
 function readNetwork(r: Reader, ctx: ContextReader, region: string): NetworkConfig {
@@ -204,8 +225,55 @@ function readSize(r: Reader, key: string, o: Record<string, unknown>, cpu: numbe
 /** Our context keys; any other key must be the CDK's own or the reference's (mapped or refused). */
 export const CONTEXT_KEYS = [
   'stage', 'deployId', 'env', 'sourceCluster', 'targetCluster', 'vpcId', 'vpcSubnetIds', 'vpcSubnetAZs', 'vpcAZCount', 'vpcAvailabilityZones', 'vpcNatGateways',
-  'vpcCidr', 'kafka', 'console', 'replayer', 'backfill', 'captureProxy', 'logRetentionDays', 'resultsRetentionDays', 'removalPolicies',
+  'vpcCidr', 'kafka', 'console', 'replayer', 'backfill', 'captureProxy', 'captureProxyService', 'logRetentionDays', 'logEncryptionKey', 'resultsRetentionDays', 'removalPolicies',
 ];
+
+const CIDR = /^(\d{1,3})(\.\d{1,3}){3}\/\d{1,2}$/;
+const ACM_ARN = /^arn:aws[a-z-]*:acm:([a-z0-9-]+):\d{12}:certificate\/[A-Za-z0-9-]+$/;
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:([a-z0-9-]+):\d{12}:key\/[A-Za-z0-9-]+$/;
+
+/** The proxy fleet behind a load balancer; `vpcCidr` is the CIDR clients are allowed from by default, when known. */
+function readCaptureProxyService(r: Reader, raw: unknown, region: string, network: NetworkConfig, onNodeEnabled: boolean): CaptureProxyServiceConfig {
+  const key = 'captureProxyService';
+  const s = r.object(key, raw, false) ?? {};
+  r.unknownKeys(key, s, ['enabled', 'desiredCount', 'cpu', 'memoryMiB', 'listenerPort', 'certificateArn', 'internetFacing', 'clientCidrs', 'extraArgs']);
+  const enabled = r.boolean(`${key}.enabled`, s.enabled, false);
+  const internetFacing = r.boolean(`${key}.internetFacing`, s.internetFacing, false);
+  const vpcCidr = network.kind === 'new' ? network.cidr : network.vpcCidr;
+  if (enabled && internetFacing && network.kind === 'imported') r.fail(`${key}.internetFacing`, 'an internet-facing load balancer needs public subnets, which are only known in a VPC this app creates: leave vpcId out, or keep the load balancer internal');
+  const certificateArn =
+    r.string(`${key}.certificateArn`, s.certificateArn, {
+      required: enabled,
+      pattern: ACM_ARN,
+      hint: 'the ACM certificate of the HTTPS listener, arn:aws:acm:<region>:<account>:certificate/<id> (README "Proxy fleet" shows how to import a self-signed one for a test)',
+    }) ?? '';
+  const certRegion = ACM_ARN.exec(certificateArn)?.[1];
+  if (certRegion && certRegion !== region) r.fail(`${key}.certificateArn`, `the certificate is in ${certRegion}; a load balancer in ${region} needs one from ACM in ${region}`);
+  const given = r.stringList(`${key}.clientCidrs`, s.clientCidrs);
+  for (const [i, c] of (given ?? []).entries()) if (!CIDR.test(c)) r.fail(`${key}.clientCidrs[${i}]`, `expected a CIDR such as 10.0.0.0/16 (got "${c}")`);
+  if (enabled && !given && internetFacing) r.fail(`${key}.clientCidrs`, 'required with internetFacing: the address ranges of the clients (0.0.0.0/0 opens the listener to anyone)');
+  else if (enabled && !given && !vpcCidr) r.fail(`${key}.clientCidrs`, 'required with an imported VPC that has no vpcCidr: the address ranges of the clients (or give vpcCidr)');
+  if (enabled && onNodeEnabled) r.fail(`${key}.enabled`, 'the proxy fleet and the on-node proxy (captureProxy.enabled) would capture the same traffic twice: set captureProxy.enabled to false, or leave the fleet off');
+  return {
+    enabled,
+    desiredCount: r.number(`${key}.desiredCount`, s.desiredCount, 2, { integer: true, min: 1, max: 100 }),
+    ...readSize(r, key, s, 1024, 2048),
+    listenerPort: r.number(`${key}.listenerPort`, s.listenerPort, 9200, { integer: true, min: 1, max: 65535 }),
+    certificateArn,
+    internetFacing,
+    clientCidrs: given ?? (vpcCidr ? [vpcCidr] : []),
+    extraArgs: r.args(`${key}.extraArgs`, s.extraArgs),
+  };
+}
+
+function readLogEncryption(r: Reader, raw: unknown, region: string): LogEncryption {
+  if (raw === undefined || raw === null || raw === '' || raw === 'none') return { kind: 'none' };
+  if (raw === 'create') return { kind: 'create' };
+  const keyArn = r.string('logEncryptionKey', raw, { pattern: KMS_KEY_ARN, hint: '"create" (a key this app makes) or a KMS key ARN, arn:aws:kms:<region>:<account>:key/<id>' });
+  const keyRegion = keyArn ? KMS_KEY_ARN.exec(keyArn)?.[1] : undefined;
+  if (keyRegion && keyRegion !== region) r.fail('logEncryptionKey', `the key is in ${keyRegion}; CloudWatch Logs in ${region} needs a key in ${region}`);
+  return keyArn ? { kind: 'key', keyArn } : { kind: 'none' };
+}
 
 /**
  * The context as read: the reference's named blocks (its cdk.context.json, selected with
@@ -299,8 +367,10 @@ export function readMigrationContext(reader: ContextReader, allKeys?: string[]):
   if (p.destinationScheme !== undefined && p.destinationScheme !== 'http' && p.destinationScheme !== 'https') r.fail('captureProxy.destinationScheme', `expected "http" or "https" (got ${JSON.stringify(p.destinationScheme)})`);
   if (captureProxy.listenPort === captureProxy.nodePort) r.fail('captureProxy.nodePort', `must differ from captureProxy.listenPort (both ${captureProxy.listenPort})`);
 
+  const captureProxyService = readCaptureProxyService(r, ctx('captureProxyService'), region, network, captureProxy.enabled);
   const logRetentionDays = r.number('logRetentionDays', ctx('logRetentionDays'), 30, { oneOf: LOG_RETENTION_DAYS_ALLOWED });
   const resultsRetentionDays = r.number('resultsRetentionDays', ctx('resultsRetentionDays'), 90, { integer: true, min: 1, max: 3650 });
+  const logEncryption = readLogEncryption(r, ctx('logEncryptionKey'), region);
   const rm = r.object('removalPolicies', ctx('removalPolicies'), false) ?? {};
   r.unknownKeys('removalPolicies', rm, ['artifactsBucket', 'resultsBucket', 'logGroups', 'kafka']);
   const removalPolicies: RemovalPolicies = {
@@ -311,5 +381,5 @@ export function readMigrationContext(reader: ContextReader, allKeys?: string[]):
   };
 
   if (r.problems.length > 0) throw new ContextError(r.problems);
-  return { stage, deployId, account, region, sourceCluster, targetCluster, network, kafka, console: consoleCfg, replayer, backfill, captureProxy, logRetentionDays, resultsRetentionDays, removalPolicies };
+  return { stage, deployId, account, region, sourceCluster, targetCluster, network, kafka, console: consoleCfg, replayer, backfill, captureProxy, captureProxyService, logRetentionDays, logEncryption, resultsRetentionDays, removalPolicies };
 }

@@ -6,8 +6,8 @@
 
 type Ctx = Record<string, unknown>;
 
-/** What a reference key turns into: values for our keys (dotted paths), or a refusal. */
-type Mapping = (value: unknown) => { set?: Record<string, unknown>; refuse?: string };
+/** What a reference key turns into: values for our keys (dotted paths), or a refusal; `all` is every reference key given. */
+type Mapping = (value: unknown, all: Ctx) => { set?: Record<string, unknown>; refuse?: string };
 
 const REMOVAL = (v: unknown) => (typeof v === 'string' ? v.toLowerCase() : v);
 const truthy = (v: unknown) => v === true || v === 'true';
@@ -19,7 +19,8 @@ const refuse = (reason: string): Mapping => () => ({ refuse: reason });
 const DOMAIN = 'this app does not create the target domain: give the existing one in targetCluster {endpoint, version, auth}';
 const NO_SNAPSHOT = 'the backfill reads the live source cluster, no snapshot is taken or read';
 const NO_JVM = 'the services are not Java: size their tasks with <service>.cpu and <service>.memoryMiB';
-const NO_ECS_PROXY = 'the capture proxy runs on the source\'s coordinator nodes (captureProxy.*), not as an ECS service behind a load balancer';
+const NO_ES_PROXY = 'no demo source cluster is deployed, so no proxy beside one: the proxy fleet (captureProxyService.*) forwards to sourceCluster.endpoint';
+const FLEET_FORWARDERS = 'the load balancer\'s target route is part of the proxy fleet (captureProxyService): a forwarding service is deployed when the target\'s endpoint is a name rather than an address, with captureProxyService.desiredCount tasks';
 
 export const REFERENCE_CONTEXT: Record<string, Mapping> = {
   migrationAssistanceEnabled: onlyTrue('the whole app is the migration assistant: remove migrationAssistanceEnabled'),
@@ -30,7 +31,8 @@ export const REFERENCE_CONTEXT: Record<string, Mapping> = {
   trafficReplayerGroupId: same('replayer.groupId'),
   trafficReplayerExtraArgs: same('replayer.extraArgs'),
   trafficReplayerUserAgentSuffix: (v) => ({ set: { 'replayer.extraArgs+': ['--user-agent', String(v)] } }),
-  captureProxyExtraArgs: same('captureProxy.extraArgs'),
+  // The reference's ECS proxy takes these; without that service, the on-node proxy does.
+  captureProxyExtraArgs: (v, all) => ({ set: { [truthy(all.captureProxyServiceEnabled) ? 'captureProxyService.extraArgs' : 'captureProxy.extraArgs']: v } }),
   reindexFromSnapshotExtraArgs: same('backfill.extraArgs'),
   reindexFromSnapshotWorkerSize: (v) =>
     v === 'default' ? {} : v === 'maximum' ? { set: { 'backfill.cpu': 16384, 'backfill.memoryMiB': 32768 } } : { refuse: `expected "default" or "maximum" (got ${JSON.stringify(v)}); ours: backfill.cpu and backfill.memoryMiB` },
@@ -43,11 +45,11 @@ export const REFERENCE_CONTEXT: Record<string, Mapping> = {
   addOnMigrationDeployId: refuse('ours: deployId (a separate set of SSM parameters and services for another replay)'),
   // Its replayer's output (tuples) lived on EFS; ours lives in the results bucket.
   replayerOutputEFSRemovalPolicy: (v) => ({ set: { 'removalPolicies.resultsBucket': REMOVAL(v) } }),
-  captureProxyServiceEnabled: refuse(`${NO_ECS_PROXY}; ours: captureProxy.enabled`),
-  captureProxyDesiredCount: refuse(NO_ECS_PROXY),
-  targetClusterProxyServiceEnabled: refuse('no load balancer or target proxy is deployed: cut clients over to the target directly'),
-  targetClusterProxyDesiredCount: refuse('no load balancer or target proxy is deployed'),
-  albAcmCertArn: refuse('no load balancer is deployed'),
+  captureProxyServiceEnabled: (v) => ({ set: truthy(v) ? { 'captureProxyService.enabled': true, 'captureProxy.enabled': false } : { 'captureProxyService.enabled': false } }),
+  captureProxyDesiredCount: same('captureProxyService.desiredCount'),
+  albAcmCertArn: same('captureProxyService.certificateArn'),
+  targetClusterProxyServiceEnabled: (v, all) => (!truthy(v) || truthy(all.captureProxyServiceEnabled) ? {} : { refuse: `${FLEET_FORWARDERS}: set captureProxyServiceEnabled (ours: captureProxyService.enabled) too` }),
+  targetClusterProxyDesiredCount: refuse(FLEET_FORWARDERS),
   captureProxyJvmArgs: refuse(NO_JVM),
   trafficReplayerJvmArgs: refuse(NO_JVM),
   reindexFromSnapshotJvmArgs: refuse(NO_JVM),
@@ -61,9 +63,9 @@ export const REFERENCE_CONTEXT: Record<string, Mapping> = {
   sourceClusterDisabled: refuse('a live source cluster is required (the capture proxy forwards to it and the backfill reads it): give sourceCluster'),
   elasticsearchServiceEnabled: refuse('no demo source cluster is deployed: give your source in sourceCluster'),
   osContainerServiceEnabled: refuse(DOMAIN),
-  captureProxyESServiceEnabled: refuse(NO_ECS_PROXY),
-  captureProxyESExtraArgs: refuse(`${NO_ECS_PROXY}; ours: captureProxy.extraArgs`),
-  captureProxySourceEndpoint: refuse('the proxy forwards to the node it is installed on; ours: captureProxy.nodePort'),
+  captureProxyESServiceEnabled: refuse(NO_ES_PROXY),
+  captureProxyESExtraArgs: refuse(`${NO_ES_PROXY}; ours: captureProxyService.extraArgs`),
+  captureProxySourceEndpoint: (v) => ({ set: { 'sourceCluster.endpoint': v } }),
   trafficReplayerEnableClusterFGACAuth: refuse('no domain is created; give the replayer\'s auth in targetCluster.auth or replayer.extraArgs'),
   fetchMigrationEnabled: refuse('Fetch Migration (Data Prepper) is not deployed; the backfill does its job (backfill.*)'),
   dpPipelineTemplatePath: refuse('Fetch Migration (Data Prepper) is not deployed'),
@@ -130,7 +132,7 @@ export function applyReferenceContext(values: Ctx): { values: Ctx; problems: str
       delete cluster.allow_insecure;
     }
     if (typeof cluster.version === 'string') cluster.version = cluster.version.replace(/^(ES|OS) (\d)/i, '$1_$2');
-    if (cluster.disabled === true) problems.push(`${side}.disabled: ${side === 'sourceCluster' ? REFERENCE_CONTEXT.sourceClusterDisabled(true).refuse : 'a target cluster is required: give targetCluster {endpoint, version, auth}'}`);
+    if (cluster.disabled === true) problems.push(`${side}.disabled: ${side === 'sourceCluster' ? REFERENCE_CONTEXT.sourceClusterDisabled(true, values).refuse : 'a target cluster is required: give targetCluster {endpoint, version, auth}'}`);
     delete cluster.disabled;
     out[side] = cluster;
   }
@@ -138,7 +140,7 @@ export function applyReferenceContext(values: Ctx): { values: Ctx; problems: str
   for (const [k, v] of Object.entries(values)) {
     const mapping = REFERENCE_CONTEXT[k];
     if (!mapping || v === undefined) continue;
-    const { set, refuse: reason } = mapping(decodeObject(v));
+    const { set, refuse: reason } = mapping(decodeObject(v), values);
     if (reason) {
       problems.push(`${k}: a key of the reference that is not used here: ${reason}`);
       continue;

@@ -50,6 +50,7 @@ export class BackfillStack extends Stack {
       statements: [...sigv4Statements(this, config.sourceCluster), ...sigv4Statements(this, config.targetCluster), putUnder(props.resultsBucket, FAILED_DOCUMENTS_PREFIX)],
       logRetentionDays: config.logRetentionDays,
       logRemoval: config.removalPolicies.logGroups,
+      logEncryptionKey: props.logEncryptionKey,
     });
   }
 }

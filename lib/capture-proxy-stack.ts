@@ -7,7 +7,7 @@ import { Construct } from 'constructs';
 import { ProxyArtifact } from './capture-proxy/proxy-artifact';
 import { installDocumentContent, removeDocumentContent, userDataLines } from './capture-proxy/ssm-documents';
 import { CaptureProxyConfig, KAFKA_TOPIC } from './config';
-import { KafkaArns } from './kafka-arns';
+import { captureProducerStatements, KafkaArns } from './kafka-arns';
 
 export interface CaptureProxyStackProps extends StackProps {
   stage: string;
@@ -81,9 +81,7 @@ export class CaptureProxyStack extends Stack {
       managedPolicyName: `migration-${props.stage}-capture-proxy-node`,
       description: 'Attach to the role of coordinator nodes that run the capture proxy: MSK producer on the capture topic, read of the proxy releases',
       statements: [
-        // WriteDataIdempotently: the proxy's producer is idempotent (InitProducerId).
-        new PolicyStatement({ actions: ['kafka-cluster:Connect', 'kafka-cluster:WriteDataIdempotently'], resources: [k.cluster] }),
-        new PolicyStatement({ actions: ['kafka-cluster:CreateTopic', 'kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'], resources: [k.topic] }),
+        ...captureProducerStatements(k),
         new PolicyStatement({ actions: ['s3:GetObject'], resources: Object.values(byArch((a) => `arn:${this.partition}:s3:::${a.s3BucketName}/${a.s3ObjectKey}`)) }),
       ],
     });

@@ -34,14 +34,22 @@ export function basicAuthCredentials(scope: Construct, id: string, cluster: Clus
   return { args: [usernameFlag, auth.username], secrets: { [passwordEnv]: EcsSecret.fromSecretsManager(secret) }, imported: [secret] };
 }
 
-/** The HTTP permissions SigV4 requests to an OpenSearch domain or collection need. */
+/** The HTTP verbs of the OpenSearch Service data plane, named one by one (not es:ESHttp*). */
+export const ES_HTTP_ACTIONS = ['es:ESHttpGet', 'es:ESHttpHead', 'es:ESHttpPost', 'es:ESHttpPut', 'es:ESHttpDelete', 'es:ESHttpPatch'];
+
+/**
+ * The HTTP permissions SigV4 requests to the cluster's domain or collection need: that one only
+ * (named by its endpoint or the context), every one of the region only when the context says "*".
+ */
 export function sigv4Statements(stack: Stack, cluster: ClusterConfig): PolicyStatement[] {
   const auth = cluster.auth;
   if (auth.type !== 'sigv4') return [];
+  const name = auth.resourceName;
   if (auth.serviceSigningName === 'aoss') {
-    return [new PolicyStatement({ actions: ['aoss:APIAccessAll'], resources: [`arn:${stack.partition}:aoss:${auth.region}:${stack.account}:collection/*`] })];
+    return [new PolicyStatement({ actions: ['aoss:APIAccessAll'], resources: [`arn:${stack.partition}:aoss:${auth.region}:${stack.account}:collection/${name}`] })];
   }
-  return [new PolicyStatement({ actions: ['es:ESHttp*'], resources: [`arn:${stack.partition}:es:${auth.region}:${stack.account}:domain/*`] })];
+  const domain = `arn:${stack.partition}:es:${auth.region}:${stack.account}:domain/${name}`;
+  return [new PolicyStatement({ actions: ES_HTTP_ACTIONS, resources: name === '*' ? [domain] : [domain, `${domain}/*`] })];
 }
 
 export function sigv4Arg(cluster: ClusterConfig): string | undefined {

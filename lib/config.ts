@@ -9,7 +9,11 @@ export type ClusterAuth =
   | { type: 'basic'; username: string; passwordSecretArn: string }
   /** A Secrets Manager secret holding JSON {"username": ..., "password": ...} (the reference's form). */
   | { type: 'basic'; userSecretArn: string }
-  | { type: 'sigv4'; region: string; serviceSigningName: 'es' | 'aoss' };
+  /**
+   * `resourceName`: the domain (es) or collection id (aoss) the SigV4 permissions are scoped to,
+   * read from the endpoint or given; '*' is every domain (collection) of the account in the region.
+   */
+  | { type: 'sigv4'; region: string; serviceSigningName: 'es' | 'aoss'; resourceName: string };
 
 export interface ClusterConfig {
   /** URL of the cluster, e.g. https://vpc-x.us-east-1.es.amazonaws.com:443 */
@@ -77,6 +81,30 @@ export interface CaptureProxyConfig {
   extraArgs: string[];
 }
 
+/** The capture proxy as a Fargate fleet behind an ALB whose listener weights source, proxy and target. */
+export interface CaptureProxyServiceConfig {
+  enabled: boolean;
+  /** Proxy tasks (and tasks of each forwarder). @default 2 */
+  desiredCount: number;
+  /** @default 1024 */
+  cpu: number;
+  /** @default 2048 */
+  memoryMiB: number;
+  /** The ALB's HTTPS listener port, where clients connect. @default 9200 */
+  listenerPort: number;
+  /** ACM certificate of the listener (required when enabled). */
+  certificateArn: string;
+  /** Internet-facing ALB in the public subnets. @default false (internal) */
+  internetFacing: boolean;
+  /** Who may connect to the listener. @default the VPC's CIDR */
+  clientCidrs: string[];
+  /** Appended to the proxy's command line. */
+  extraArgs: string[];
+}
+
+/** CloudWatch Logs encryption: none (the service's own keys), a key this app creates, or an existing key. */
+export type LogEncryption = { kind: 'none' } | { kind: 'create' } | { kind: 'key'; keyArn: string };
+
 export type Removal = 'destroy' | 'retain';
 
 export interface RemovalPolicies {
@@ -101,10 +129,13 @@ export interface MigrationConfig {
   replayer: ReplayerConfig;
   backfill: BackfillConfig;
   captureProxy: CaptureProxyConfig;
+  captureProxyService: CaptureProxyServiceConfig;
   /** CloudWatch Logs retention. @default 30 */
   logRetentionDays: number;
   /** Tuples and refused documents in the results bucket expire after this. @default 90 */
   resultsRetentionDays: number;
+  /** @default none */
+  logEncryption: LogEncryption;
   removalPolicies: RemovalPolicies;
 }
 

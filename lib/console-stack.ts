@@ -12,10 +12,12 @@ import { MigrationService } from './migration-service';
 import { consoleApiTokenSecretName, ecsClusterName, PARAM_SERVICES_YAML, parameterName, serviceName } from './naming';
 import { FAILED_DOCUMENTS_PREFIX, readUnder, TUPLES_PREFIX } from './results-bucket';
 import { metricsEnvironment, ServiceStackProps } from './service-stack-props';
-import { referenceConsoleGap, servicesYaml } from './services-yaml';
+import { LoadBalancerRefs, referenceConsoleGap, servicesYaml } from './services-yaml';
 
 export interface ConsoleStackProps extends ServiceStackProps {
   artifactsBucket: IBucket;
+  /** The proxy fleet's listener: the console may change its weights (and no other listener's). */
+  loadBalancer?: LoadBalancerRefs;
 }
 
 function secretArns(c: ClusterConfig): string[] {
@@ -39,7 +41,7 @@ export class ConsoleStack extends Stack {
     super(scope, id, props);
     const { config } = props;
     const brokers = StringParameter.valueForStringParameter(this, props.kafkaBrokersParameterName);
-    const yamlText = servicesYaml(config, brokers);
+    const yamlText = servicesYaml(config, brokers, props.loadBalancer);
     const gap = referenceConsoleGap(config);
     if (gap) Annotations.of(this).addWarningV2('migration:servicesYamlReferenceConsole', gap);
     this.servicesYamlParameter = new StringParameter(this, 'ServicesYaml', {
@@ -72,6 +74,13 @@ export class ConsoleStack extends Stack {
       ...sigv4Statements(this, config.sourceCluster),
       ...sigv4Statements(this, config.targetCluster),
       ...readUnder(props.resultsBucket, [TUPLES_PREFIX, FAILED_DOCUMENTS_PREFIX]),
+      ...(props.loadBalancer
+        ? [
+            new PolicyStatement({ actions: ['elasticloadbalancing:ModifyListener'], resources: [props.loadBalancer.listenerArn] }),
+            // Elastic Load Balancing's Describe* calls have no resource-level permissions.
+            new PolicyStatement({ actions: ['elasticloadbalancing:DescribeListeners', 'elasticloadbalancing:DescribeTargetHealth'], resources: ['*'] }),
+          ]
+        : []),
     ];
 
     this.service = new MigrationService(this, 'MigrationConsole', {
@@ -102,6 +111,9 @@ export class ConsoleStack extends Stack {
       statements,
       logRetentionDays: config.logRetentionDays,
       logRemoval: config.removalPolicies.logGroups,
+      logEncryptionKey: props.logEncryptionKey,
+      // How operators reach the console (aws ecs execute-command).
+      operatorShell: true,
     });
     for (const s of secretStatements) s.grantRead(this.service.taskDefinition.taskRole);
     props.artifactsBucket.grantReadWrite(this.service.taskDefinition.taskRole);

@@ -1,4 +1,5 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
+import { IKey } from 'aws-cdk-lib/aws-kms';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { Removal } from './config';
@@ -14,6 +15,8 @@ export interface MigrationLogGroupProps {
   logGroupName: string;
   retentionDays: number;
   removal: Removal;
+  /** @default CloudWatch Logs' own encryption */
+  encryptionKey?: IKey;
 }
 
 /** A named log group that `cdk destroy` deletes unless the user asked to retain logs. */
@@ -22,5 +25,6 @@ export function migrationLogGroup(scope: Construct, id: string, props: Migration
     logGroupName: props.logGroupName,
     retention: props.retentionDays as RetentionDays,
     removalPolicy: removalPolicy(props.removal),
+    encryptionKey: props.encryptionKey,
   });
 }

@@ -1,5 +1,6 @@
 import { App, Environment, Stack } from 'aws-cdk-lib';
 import { BackfillStack } from './backfill-stack';
+import { CaptureProxyFleetStack } from './capture-proxy-fleet-stack';
 import { CaptureProxyStack } from './capture-proxy-stack';
 import { MigrationConfig } from './config';
 import { ConsoleStack } from './console-stack';
@@ -17,6 +18,7 @@ export interface MigrationStacks {
   replayer?: ReplayerStack;
   backfill?: BackfillStack;
   captureProxy?: CaptureProxyStack;
+  captureProxyFleet?: CaptureProxyFleetStack;
 }
 
 /** Builds every stack of one staged migration from validated configuration. */
@@ -34,6 +36,9 @@ export function buildMigrationStacks(app: App, config: MigrationConfig, repoRoot
     network: config.network,
     logRetentionDays: config.logRetentionDays,
     logRemoval: config.removalPolicies.logGroups,
+    logEncryption: config.logEncryption,
+    clusterEndpoints: [config.sourceCluster.endpoint, config.targetCluster.endpoint],
+    loadBalancingEndpoint: config.captureProxyService.enabled,
   });
   const infra = new MigrationInfraStack(app, name('MigrationInfra'), {
     ...common('MigrationInfra', 'MSK, ECS cluster, artifacts bucket, runtime image'),
@@ -42,6 +47,9 @@ export function buildMigrationStacks(app: App, config: MigrationConfig, repoRoot
     vpc: network.vpc,
     subnets: network.subnets,
     mskSecurityGroup: network.mskSecurityGroup,
+    serviceSecurityGroup: network.serviceSecurityGroup,
+    s3ThroughGateway: network.hasEndpoints,
+    logKey: network.logKey,
     kafka: config.kafka,
     logRetentionDays: config.logRetentionDays,
     resultsRetentionDays: config.resultsRetentionDays,
@@ -62,6 +70,7 @@ export function buildMigrationStacks(app: App, config: MigrationConfig, repoRoot
     kafkaArns: infra.kafkaArns,
     kafkaBrokersParameterName: infra.kafkaBrokersParameterName,
     resultsBucket: infra.resultsBucket,
+    logEncryptionKey: network.logKey,
   });
   // Brokers are read from SSM at deploy time: the infra stack must be there first.
   const after = <T extends Stack>(s: T): T => {
@@ -69,8 +78,26 @@ export function buildMigrationStacks(app: App, config: MigrationConfig, repoRoot
     return s;
   };
   const stacks: MigrationStacks = { network, infra };
+  if (config.captureProxyService.enabled) {
+    stacks.captureProxyFleet = after(
+      new CaptureProxyFleetStack(app, name('CaptureProxyFleet'), {
+        ...serviceProps('CaptureProxyFleet', 'capture proxy fleet behind a load balancer that routes clients to the source, the proxies or the target'),
+        endpointSecurityGroup: network.endpointSecurityGroup,
+        s3PrefixListId: infra.s3PrefixListId,
+        mskSecurityGroup: network.mskSecurityGroup,
+        vpcCidr: network.vpcCidr,
+        artifactsBucket: infra.artifactsBucket,
+      }),
+    );
+  }
   if (config.console.enabled) {
-    stacks.console = after(new ConsoleStack(app, name('MigrationConsole'), { ...serviceProps('MigrationConsole', 'migration console'), artifactsBucket: infra.artifactsBucket }));
+    const fleet = stacks.captureProxyFleet;
+    const loadBalancer = fleet && {
+      endpoint: fleet.endpoint,
+      listenerArn: fleet.listener.listenerArn,
+      targetGroupArns: { proxy: fleet.targetGroups.proxy.targetGroupArn, source: fleet.targetGroups.source.targetGroupArn, target: fleet.targetGroups.target.targetGroupArn },
+    };
+    stacks.console = after(new ConsoleStack(app, name('MigrationConsole'), { ...serviceProps('MigrationConsole', 'migration console'), artifactsBucket: infra.artifactsBucket, loadBalancer }));
   }
   if (config.replayer.enabled) stacks.replayer = after(new ReplayerStack(app, name('TrafficReplayer'), serviceProps('TrafficReplayer', 'traffic replayer')));
   if (config.backfill.enabled) stacks.backfill = after(new BackfillStack(app, name('Backfill'), serviceProps('Backfill', 'backfill workers')));

@@ -1,10 +1,12 @@
 import * as path from 'node:path';
 import { Fn, IgnoreMode, Stack, StackProps } from 'aws-cdk-lib';
-import { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
+import { CfnSecurityGroupEgress, ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
 import { DockerImageAsset } from 'aws-cdk-lib/aws-ecr-assets';
 import { Cluster, ContainerImage, ContainerInsights } from 'aws-cdk-lib/aws-ecs';
+import { IKey } from 'aws-cdk-lib/aws-kms';
 import { CfnCluster, CfnConfiguration } from 'aws-cdk-lib/aws-msk';
 import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
+import { ILogGroup } from 'aws-cdk-lib/aws-logs';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import { AwsCustomResource, AwsCustomResourcePolicy, PhysicalResourceId } from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
@@ -22,6 +24,10 @@ export interface MigrationInfraStackProps extends StackProps {
   /** Private subnets, one per AZ (2 or 3): MSK places brokers in each. */
   subnets: SubnetSelection;
   mskSecurityGroup: ISecurityGroup;
+  /** The services' group: given HTTPS to S3's prefix list when the VPC reaches S3 through its gateway endpoint. */
+  serviceSecurityGroup: ISecurityGroup;
+  s3ThroughGateway: boolean;
+  logKey?: IKey;
   kafka: KafkaConfig;
   logRetentionDays: number;
   resultsRetentionDays: number;
@@ -43,11 +49,13 @@ export class MigrationInfraStack extends Stack {
   /** Tuples (tuples/) and refused documents (failed-documents/): each service writes only its prefix. */
   readonly resultsBucket: Bucket;
   readonly image: ContainerImage;
+  /** S3's prefix list in this region, when the VPC reaches S3 through its gateway endpoint. */
+  readonly s3PrefixListId?: string;
 
   constructor(scope: Construct, id: string, props: MigrationInfraStackProps) {
     super(scope, id, props);
     const logs = (id: string, what: string) =>
-      migrationLogGroup(this, id, { logGroupName: logGroupName(props.stage, what), retentionDays: props.logRetentionDays, removal: props.removalPolicies.logGroups });
+      migrationLogGroup(this, id, { logGroupName: logGroupName(props.stage, what), retentionDays: props.logRetentionDays, removal: props.removalPolicies.logGroups, encryptionKey: props.logKey });
 
     const subnetIds = props.vpc.selectSubnets(props.subnets).subnetIds;
     const kafkaConfig = new CfnConfiguration(this, 'KafkaConfiguration', {
@@ -96,6 +104,8 @@ export class MigrationInfraStack extends Stack {
       stringValue: brokers.getResponseField('BootstrapBrokerStringSaslIam'),
     });
 
+    if (props.s3ThroughGateway) this.s3PrefixListId = this.allowS3(props.serviceSecurityGroup, logs);
+
     this.ecsCluster = new Cluster(this, 'EcsCluster', {
       vpc: props.vpc,
       clusterName: ecsClusterName(props.stage),
@@ -121,5 +131,36 @@ export class MigrationInfraStack extends Stack {
       ignoreMode: IgnoreMode.DOCKER,
     });
     this.image = ContainerImage.fromDockerImageAsset(imageAsset);
+  }
+
+  /**
+   * Image layers (ECR keeps them in S3), tuples and artifacts go to S3 through the gateway endpoint,
+   * i.e. to S3's public addresses: the services' group may reach S3's prefix list, which
+   * CloudFormation cannot name, so it is looked up once deployed.
+   */
+  private allowS3(group: ISecurityGroup, logs: (id: string, what: string) => ILogGroup): string {
+    const lookup = new AwsCustomResource(this, 'S3PrefixList', {
+      onUpdate: {
+        service: 'EC2',
+        action: 'describeManagedPrefixLists',
+        parameters: { Filters: [{ Name: 'prefix-list-name', Values: [`com.amazonaws.${this.region}.s3`] }] },
+        physicalResourceId: PhysicalResourceId.of(`s3-prefix-list-${this.region}`),
+        outputPaths: ['PrefixLists.0.PrefixListId'],
+      },
+      policy: AwsCustomResourcePolicy.fromSdkCalls({ resources: AwsCustomResourcePolicy.ANY_RESOURCE }),
+      installLatestAwsSdk: false,
+      logGroup: logs('S3PrefixListLookupLogs', 'custom-resource-s3-prefix-list'),
+    });
+    const prefixListId = lookup.getResponseField('PrefixLists.0.PrefixListId');
+    // The group is the network stack's: its rule lives here, where the lookup is.
+    new CfnSecurityGroupEgress(this, 'ServicesToS3', {
+      groupId: group.securityGroupId,
+      ipProtocol: 'tcp',
+      fromPort: 443,
+      toPort: 443,
+      destinationPrefixListId: prefixListId,
+      description: 'S3 through the gateway endpoint (image layers, artifacts)',
+    });
+    return prefixListId;
   }
 }

@@ -1,4 +1,3 @@
-import { Stack } from 'aws-cdk-lib';
 import { NagPackSuppression, NagSuppressions } from 'cdk-nag';
 import { MigrationStacks } from './migration-app';
 import { MigrationService } from './migration-service';
@@ -20,13 +19,13 @@ const serviceSuppressions: NagPackSuppression[] = [
   { id: 'AwsSolutions-ECS2', reason: 'Only non-secret settings (stage, metrics namespace, parameter names, config hash) are plain environment variables; passwords and services.yaml come from Secrets Manager and SSM through `secrets`.' },
   {
     id: 'AwsSolutions-IAM5',
-    reason: 'ecr:GetAuthorizationToken (image pull) and ssmmessages:* (ECS Exec, how operators reach the console) do not support resource-level permissions.',
+    reason: 'ecr:GetAuthorizationToken (image pull), ssmmessages:* (ECS Exec, the console only) and elasticloadbalancing:Describe* (the console reading its listener) do not support resource-level permissions.',
     appliesTo: ['Resource::*'],
   },
   {
     id: 'AwsSolutions-IAM5',
-    reason: 'SigV4 access to the target: the domain (or collection) cannot be named from its endpoint; es:ESHttp* is the set of HTTP verbs only, within the configured region and this account.',
-    appliesTo: ['Action::es:ESHttp*', re('^Resource::arn:<AWS::Partition>:es:[a-z0-9-]+:\\d+:domain/\\*$'), re('^Resource::arn:<AWS::Partition>:aoss:[a-z0-9-]+:\\d+:collection/\\*$')],
+    reason: 'SigV4 access to the configured domain: its HTTP verbs are authorized on domain/<name>/<path>, so the path is a wildcard; every domain (collection) of the region only where the context says "*".',
+    appliesTo: [re('^Resource::arn:<AWS::Partition>:es:[a-z0-9-]+:\\d+:domain/(\\*|[a-z][a-z0-9-]*/\\*)$'), re('^Resource::arn:<AWS::Partition>:aoss:[a-z0-9-]+:\\d+:collection/\\*$')],
   },
   {
     id: 'AwsSolutions-IAM5',
@@ -48,6 +47,8 @@ export function applyNagSuppressions(stacks: MigrationStacks): void {
   }
   suppressService(stacks.replayer?.service);
   suppressService(stacks.backfill?.service);
+  const fleet = stacks.captureProxyFleet;
+  for (const service of [fleet?.proxy, fleet?.forwarders.source, fleet?.forwarders.target]) suppressService(service);
   if (stacks.console) {
     NagSuppressions.addResourceSuppressions(
       stacks.console.service,
@@ -90,10 +91,12 @@ export function applyNagSuppressions(stacks: MigrationStacks): void {
   for (const child of infra.node.children) {
     if (/^AWS679f53fac002430cb0da5b7982bd2287$|^Custom::S3AutoDeleteObjects/.test(child.node.id)) NagSuppressions.addResourceSuppressions(child, cdkProvided, true);
   }
-  suppressValidationFailures(stacks.network);
-}
-
-/** cdk-nag cannot evaluate the endpoint security groups' ingress (the VPC's CIDR is a token): it is the VPC's own range, not 0.0.0.0/0. */
-function suppressValidationFailures(stack: Stack): void {
-  NagSuppressions.addStackSuppressions(stack, [{ id: 'CdkNagValidationFailure', reason: 'Interface endpoint security groups allow HTTPS from the VPC CIDR (a deploy-time value cdk-nag cannot read), never from 0.0.0.0/0.' }]);
+  const prefixList = infra.node.tryFindChild('S3PrefixList');
+  if (prefixList) {
+    NagSuppressions.addResourceSuppressions(
+      prefixList,
+      [{ id: 'AwsSolutions-IAM5', reason: 'ec2:DescribeManagedPrefixLists (finding S3\'s prefix list for the services\' security group) has no resource-level permissions.', appliesTo: ['Resource::*'] }],
+      true,
+    );
+  }
 }

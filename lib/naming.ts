@@ -8,7 +8,7 @@ export function ecsClusterName(stage: string): string {
   return `migration-${stage}-ecs-cluster`;
 }
 
-export type ServiceId = 'migration-console' | 'traffic-replayer' | 'backfill';
+export type ServiceId = 'migration-console' | 'traffic-replayer' | 'backfill' | 'capture-proxy' | 'source-forwarder' | 'target-forwarder';
 
 export function serviceName(stage: string, service: ServiceId): string {
   return `migration-${stage}-${service}`;

@@ -6,28 +6,31 @@ import {
   IpAddresses,
   ISecurityGroup,
   IVpc,
-  Peer,
-  Port,
   SecurityGroup,
   SubnetSelection,
   SubnetType,
   Vpc,
   Subnet,
 } from 'aws-cdk-lib/aws-ec2';
+import { IKey } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { NetworkConfig, Removal } from './config';
+import { LogEncryption, NetworkConfig, Removal } from './config';
+import { logEncryptionKey } from './log-key';
 import { migrationLogGroup } from './log-retention';
 import { logGroupName } from './naming';
+import { allowServiceEgress } from './service-egress';
 
 export interface NetworkStackProps extends StackProps {
   stage: string;
   network: NetworkConfig;
   logRetentionDays: number;
   logRemoval: Removal;
+  logEncryption: LogEncryption;
+  /** The source and target endpoints: the services may reach their ports, and nothing else beyond the VPC. */
+  clusterEndpoints: string[];
+  /** Adds the Elastic Load Balancing API endpoint (the console routes the proxy fleet's listener). @default false */
+  loadBalancingEndpoint?: boolean;
 }
-
-/** The MSK broker port for SASL/IAM over TLS. */
-export const MSK_IAM_PORT = 9098;
 
 /**
  * A new VPC (private subnets reach AWS through VPC endpoints, the outside through NAT) or the
@@ -40,10 +43,21 @@ export class NetworkStack extends Stack {
   /** Attached to every migration service; attach it to the source's coordinator nodes too. */
   readonly serviceSecurityGroup: ISecurityGroup;
   readonly mskSecurityGroup: ISecurityGroup;
+  /** The interface endpoints' group (a new VPC only). */
+  readonly endpointSecurityGroup?: ISecurityGroup;
+  /** The VPC's CIDR as configured (a literal, so that rules naming it can be checked at synth); unknown for an imported VPC without vpcCidr. */
+  readonly vpcCidr?: string;
+  /** True when this stack made the VPC with its endpoints (S3 through a gateway: the infra stack opens its prefix list). */
+  readonly hasEndpoints: boolean;
+  /** The log groups' KMS key (context logEncryptionKey), when there is one. */
+  readonly logKey?: IKey;
 
   constructor(scope: Construct, id: string, props: NetworkStackProps) {
     super(scope, id, props);
     const n = props.network;
+    this.logKey = logEncryptionKey(this, props.stage, props.logEncryption, props.logRemoval);
+    this.vpcCidr = n.kind === 'new' ? n.cidr : n.vpcCidr;
+    this.hasEndpoints = n.kind === 'new';
     if (n.kind === 'new') {
       const vpc = new Vpc(this, 'Vpc', {
         ipAddresses: IpAddresses.cidr(n.cidr),
@@ -56,14 +70,13 @@ export class NetworkStack extends Stack {
         flowLogs: {
           all: {
             destination: FlowLogDestination.toCloudWatchLogs(
-              migrationLogGroup(this, 'FlowLogs', { logGroupName: logGroupName(props.stage, 'vpc-flow-logs'), retentionDays: props.logRetentionDays, removal: props.logRemoval }),
+              migrationLogGroup(this, 'FlowLogs', { logGroupName: logGroupName(props.stage, 'vpc-flow-logs'), retentionDays: props.logRetentionDays, removal: props.logRemoval, encryptionKey: this.logKey }),
             ),
           },
         },
       });
       this.vpc = vpc;
       this.subnets = { subnetGroupName: 'private' };
-      this.addEndpoints(vpc);
     } else {
       this.vpc = Vpc.fromVpcAttributes(this, 'Vpc', {
         vpcId: n.vpcId,
@@ -77,8 +90,8 @@ export class NetworkStack extends Stack {
     this.serviceSecurityGroup = new SecurityGroup(this, 'ServiceAccess', {
       vpc: this.vpc,
       securityGroupName: `migration-${props.stage}-service-access`,
-      description: 'Migration services and capture-proxy nodes: may reach MSK',
-      allowAllOutbound: true,
+      description: 'Migration services and capture-proxy nodes: may reach MSK, the clusters and AWS APIs',
+      allowAllOutbound: false,
     });
     this.mskSecurityGroup = new SecurityGroup(this, 'MskAccess', {
       vpc: this.vpc,
@@ -86,12 +99,20 @@ export class NetworkStack extends Stack {
       description: 'MSK brokers: SASL/IAM over TLS from the migration services and capture proxies',
       allowAllOutbound: false,
     });
-    this.mskSecurityGroup.addIngressRule(Peer.securityGroupId(this.serviceSecurityGroup.securityGroupId), Port.tcp(MSK_IAM_PORT), 'Kafka clients with IAM auth');
+    if (this.vpc instanceof Vpc) this.endpointSecurityGroup = this.addEndpoints(this.vpc, props.stage, props.loadBalancingEndpoint ?? false);
+    allowServiceEgress(this.serviceSecurityGroup, { msk: this.mskSecurityGroup, endpoints: this.endpointSecurityGroup, clusterEndpoints: props.clusterEndpoints, vpcCidr: this.vpcCidr });
   }
 
-  private addEndpoints(vpc: Vpc): void {
+  /** Interface endpoints behind one security group that only the services may reach; S3 through a gateway. */
+  private addEndpoints(vpc: Vpc, stage: string, loadBalancing: boolean): ISecurityGroup {
     const subnets = { subnetGroupName: 'private' };
     vpc.addGatewayEndpoint('S3', { service: GatewayVpcEndpointAwsService.S3, subnets: [subnets] });
+    const endpointSecurityGroup = new SecurityGroup(this, 'EndpointAccess', {
+      vpc,
+      securityGroupName: `migration-${stage}-endpoints`,
+      description: 'Interface endpoints of AWS APIs: HTTPS from the migration services only',
+      allowAllOutbound: false,
+    });
     const services: Record<string, InterfaceVpcEndpointAwsService> = {
       EcrApi: InterfaceVpcEndpointAwsService.ECR,
       EcrDocker: InterfaceVpcEndpointAwsService.ECR_DOCKER,
@@ -101,7 +122,9 @@ export class NetworkStack extends Stack {
       SsmMessages: InterfaceVpcEndpointAwsService.SSM_MESSAGES,
       SecretsManager: InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
       Ecs: InterfaceVpcEndpointAwsService.ECS,
+      ...(loadBalancing ? { ElasticLoadBalancing: InterfaceVpcEndpointAwsService.ELASTIC_LOAD_BALANCING } : {}),
     };
-    for (const [id, service] of Object.entries(services)) vpc.addInterfaceEndpoint(id, { service, subnets });
+    for (const [id, service] of Object.entries(services)) vpc.addInterfaceEndpoint(id, { service, subnets, securityGroups: [endpointSecurityGroup], open: false });
+    return endpointSecurityGroup;
   }
 }

@@ -62,6 +62,7 @@ export class ReplayerStack extends Stack {
       ],
       logRetentionDays: config.logRetentionDays,
       logRemoval: config.removalPolicies.logGroups,
+      logEncryptionKey: props.logEncryptionKey,
     });
   }
 }

@@ -2,6 +2,7 @@ import { StackProps } from 'aws-cdk-lib';
 import { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
 import { ContainerImage, ICluster } from 'aws-cdk-lib/aws-ecs';
 import { IBucket } from 'aws-cdk-lib/aws-s3';
+import { IKey } from 'aws-cdk-lib/aws-kms';
 import { MigrationConfig } from './config';
 import { KafkaArns } from './kafka-arns';
 
@@ -18,6 +19,8 @@ export interface ServiceStackProps extends StackProps {
   kafkaBrokersParameterName: string;
   /** Tuples and refused documents, each service under its own prefix. */
   resultsBucket: IBucket;
+  /** The log groups' KMS key (context logEncryptionKey). */
+  logEncryptionKey?: IKey;
 }
 
 /** Settings every service reads to publish metrics (embedded metric format on stdout). */

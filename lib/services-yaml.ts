@@ -14,12 +14,21 @@ function clusterSection(c: ClusterConfig): Record<string, unknown> {
   return out;
 }
 
+/** The proxy fleet's listener and target groups, as the console's `traffic route|status` reads them (may be CDK tokens). */
+export interface LoadBalancerRefs {
+  endpoint: string;
+  listenerArn: string;
+  targetGroupArns: { proxy: string; source: string; target: string };
+}
+
 /** Why a deployment's services.yaml is not one the reference console can load, if it is not. */
 export function referenceConsoleGap(config: MigrationConfig): string | undefined {
   const named = [config.sourceCluster.auth, config.targetCluster.auth].some((a) => a.type === 'basic' && 'passwordSecretArn' in a);
-  return named
-    ? 'basic auth with username + passwordSecretArn is written as basic_auth.password_secret_arn, which the reference console does not read: use auth.userSecretArn (a secret with username and password) for a services.yaml both consoles load'
-    : undefined;
+  const gaps = [
+    named && 'basic auth with username + passwordSecretArn is written as basic_auth.password_secret_arn, which the reference console does not read: use auth.userSecretArn (a secret with username and password) for a services.yaml both consoles load',
+    config.captureProxyService.enabled && 'the proxy fleet\'s load_balancer section (listener and target groups for traffic route|status) has no counterpart in the reference console, which refuses the file with it',
+  ].filter(Boolean);
+  return gaps.length ? gaps.join('; ') : undefined;
 }
 
 /**
@@ -28,7 +37,7 @@ export function referenceConsoleGap(config: MigrationConfig): string | undefined
  * source takes only aws_region). `kafkaBrokers` may be a CDK token: it stays a single plain
  * scalar (no line folding), resolved at deploy.
  */
-export function servicesYaml(config: MigrationConfig, kafkaBrokers: string): string {
+export function servicesYaml(config: MigrationConfig, kafkaBrokers: string, loadBalancer?: LoadBalancerRefs): string {
   const cluster = ecsClusterName(config.stage);
   const doc: Record<string, unknown> = {
     source_cluster: clusterSection(config.sourceCluster),
@@ -42,5 +51,9 @@ export function servicesYaml(config: MigrationConfig, kafkaBrokers: string): str
   }
   doc.kafka = { broker_endpoints: kafkaBrokers, msk: null };
   doc.metrics_source = { cloudwatch: { aws_region: config.region } };
+  if (loadBalancer) {
+    const tg = loadBalancer.targetGroupArns;
+    doc.load_balancer = { endpoint: loadBalancer.endpoint, aws_region: config.region, listener_arn: loadBalancer.listenerArn, target_groups: { proxy: tg.proxy, source: tg.source, target: tg.target } };
+  }
   return stringify(doc, { lineWidth: 0 });
 }

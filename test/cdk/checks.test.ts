@@ -18,6 +18,12 @@ const variants: Record<string, Record<string, unknown>> = {
     targetCluster: { endpoint: 'https://target:9200', auth: { type: 'basic', username: 'admin', passwordSecretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:target-pw' } },
     removalPolicies: { artifactsBucket: 'retain', resultsBucket: 'retain', logGroups: 'retain', kafka: 'retain' },
   },
+  'proxy fleet behind a load balancer, managed-domain source, KMS-encrypted logs': {
+    captureProxy: { enabled: false },
+    captureProxyService: { enabled: true, certificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555' },
+    sourceCluster: { endpoint: 'https://vpc-source-xyz789.us-east-1.es.amazonaws.com', version: 'ES_7.10', auth: { type: 'sigv4', region: 'us-east-1' } },
+    logEncryptionKey: 'create',
+  },
 };
 
 describe.each(Object.entries(variants))('%s', (name, overrides) => {

@@ -51,16 +51,41 @@ describe('context keys', () => {
     expect(c.kafka.brokersPerAz).toBe(2);
   });
 
+  it("maps the reference's ECS capture proxy behind its load balancer onto the proxy fleet", () => {
+    const cert = 'arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555';
+    const c = withExample({
+      captureProxy: undefined,
+      captureProxyService: undefined,
+      captureProxyServiceEnabled: true,
+      captureProxyDesiredCount: 3,
+      albAcmCertArn: cert,
+      captureProxyExtraArgs: '--suppressCaptureForMethod HEAD',
+      targetClusterProxyServiceEnabled: true,
+    });
+    expect(c.captureProxyService).toMatchObject({ enabled: true, desiredCount: 3, certificateArn: cert, extraArgs: ['--suppressCaptureForMethod', 'HEAD'] });
+    // The fleet replaces the on-node layout.
+    expect(c.captureProxy.enabled).toBe(false);
+    expect(c.captureProxy.extraArgs).toEqual([]);
+    // Enabled without a certificate: ours names the key and how to get one.
+    expect(problems({ ...exampleContext(), captureProxy: undefined, captureProxyService: undefined, captureProxyServiceEnabled: true })).toEqual([expect.stringMatching(/^captureProxyService\.certificateArn: required \(the ACM certificate of the HTTPS listener/)]);
+    // The on-node proxy said on, the reference's key says the fleet: one of them must go.
+    expect(problems({ ...exampleContext(), captureProxyService: undefined, captureProxyServiceEnabled: true, albAcmCertArn: cert })).toEqual([
+      expect.stringMatching(/^captureProxyServiceEnabled: says false where captureProxy\.enabled says true/),
+      expect.stringMatching(/^captureProxyService\.enabled: the proxy fleet and the on-node proxy .* would capture the same traffic twice/),
+    ]);
+    expect(problems({ ...exampleContext(), targetClusterProxyServiceEnabled: true })).toEqual([expect.stringMatching(/^targetClusterProxyServiceEnabled: .*set captureProxyServiceEnabled/)]);
+  });
+
   it("the reference's trafficReplayerServiceEnabled: false deploys no replayer", () => {
     const { stacks } = buildApp({ trafficReplayerServiceEnabled: false, replayer: undefined });
     expect(stacks.replayer).toBeUndefined();
   });
 
   it("refuses the reference's keys with no counterpart, naming ours or why there is none", () => {
-    const p = problems({ ...exampleContext(), captureProxyServiceEnabled: true, engineVersion: 'OS_2.11', trafficReplayerJvmArgs: '-Xmx4g', addOnMigrationDeployId: 'replay2', snapshot: { snapshotName: 's' }, vpcEnabled: false });
+    const p = problems({ ...exampleContext(), targetClusterProxyDesiredCount: 2, engineVersion: 'OS_2.11', trafficReplayerJvmArgs: '-Xmx4g', addOnMigrationDeployId: 'replay2', snapshot: { snapshotName: 's' }, vpcEnabled: false });
     expect(p).toEqual(
       expect.arrayContaining([
-        expect.stringMatching(/^captureProxyServiceEnabled: a key of the reference that is not used here: .*ours: captureProxy\.enabled/),
+        expect.stringMatching(/^targetClusterProxyDesiredCount: a key of the reference that is not used here: .*captureProxyService\.desiredCount/),
         expect.stringMatching(/^engineVersion: .*give the existing one in targetCluster/),
         expect.stringMatching(/^trafficReplayerJvmArgs: .*<service>\.cpu and <service>\.memoryMiB/),
         expect.stringMatching(/^addOnMigrationDeployId: .*ours: deployId/),
@@ -75,7 +100,7 @@ describe('context keys', () => {
     const block = {
       stage: 'ref',
       sourceClusterEndpoint: 'http://10.0.0.5:9200',
-      targetCluster: { endpoint: 'https://vpc-t.us-east-1.es.amazonaws.com', version: 'OS 2.11', allow_insecure: true, auth: { type: 'sigv4', region: 'us-east-1', serviceSigningName: 'es' } },
+      targetCluster: { endpoint: 'https://vpc-target-abc123.us-east-1.es.amazonaws.com', version: 'OS 2.11', allow_insecure: true, auth: { type: 'sigv4', region: 'us-east-1', serviceSigningName: 'es' } },
       trafficReplayerServiceEnabled: true,
     };
     const c = read({ contextId: 'default', default: block, env: { account: '123456789012', region: 'us-east-1' } });

@@ -78,6 +78,16 @@ const kafka = z
   })
   .superRefine((v, ctx) => exactlyOne(v, ['msk', 'standard', 'scram'], ctx, false), ALWAYS);
 
+const elbArn = (kind: 'listener' | 'targetgroup') =>
+  z.string().refine((v) => new RegExp(`^arn:aws[\\w-]*:elasticloadbalancing:[\\w-]+:\\d{12}:${kind}/`).test(v), { message: `expected an Elastic Load Balancing ${kind === 'listener' ? 'listener' : 'target group'} ARN (arn:aws:elasticloadbalancing:<region>:<account>:${kind}/...)` });
+/** The proxy fleet's load balancer: the listener whose weights `traffic route` sets, and its three target groups. */
+const loadBalancer = z.strictObject({
+  endpoint: url.optional(),
+  aws_region: nonEmpty.optional(),
+  listener_arn: elbArn('listener'),
+  target_groups: z.strictObject({ proxy: elbArn('targetgroup'), source: elbArn('targetgroup'), target: elbArn('targetgroup') }),
+});
+
 const allowlist = z.array(nonEmpty);
 const servicesSchema = z.strictObject({
   source_cluster: cluster(true).optional(),
@@ -104,6 +114,7 @@ const servicesSchema = z.strictObject({
     })
     .superRefine((v, ctx) => exactlyOne(v, ['directory', 's3'], ctx, false), ALWAYS)
     .optional(),
+  load_balancer: loadBalancer.optional(),
 });
 
 function exactlyOne(v: Record<string, unknown> | undefined, keys: string[], ctx: z.RefinementCtx, allowNone: boolean): void {
