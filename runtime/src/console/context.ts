@@ -20,7 +20,7 @@ export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.MIGRATION_CONSOLE_STATE ?? path.join(os.tmpdir(), 'migration-console');
 }
 
-type Section = 'source_cluster' | 'target_cluster' | 'backfill' | 'replay' | 'kafka' | 'metrics_source';
+type Section = 'source_cluster' | 'target_cluster' | 'backfill' | 'replay' | 'kafka' | 'metrics_source' | 'load_balancer';
 
 const HOW_TO_ADD: Record<Section, string> = {
   source_cluster: 'add source_cluster: {endpoint, no_auth | basic_auth | sigv4}',
@@ -29,6 +29,7 @@ const HOW_TO_ADD: Record<Section, string> = {
   replay: 'add replay: with ecs: {cluster_name, service_name} or local: {command: [...]}',
   kafka: 'add kafka: {broker_endpoints, msk | standard | scram}',
   metrics_source: 'add metrics_source: {cloudwatch: {aws_region, qualifier}} or {prometheus: {endpoint}}',
+  load_balancer: 'deploy the proxy fleet (CDK context captureProxyService.enabled: its services.yaml has it), or add load_balancer: {listener_arn, target_groups: {proxy, source, target}}',
 };
 
 /** The section a verb needs, or one NOT_CONFIGURED error that says how to add it. */

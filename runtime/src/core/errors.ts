@@ -21,9 +21,13 @@ export const ERROR_CATALOG = {
   CONSUMER_GROUP_MISSING: { httpStatus: 404, exitCode: 1 },
   WORKING_STATE_MISSING: { httpStatus: 404, exitCode: 1 },
   CLUSTER_MISSING: { httpStatus: 404, exitCode: 2 },
+  LISTENER_MISSING: { httpStatus: 404, exitCode: 1 },
+  TARGET_GROUP_MISSING: { httpStatus: 404, exitCode: 1 },
   // The state of the migration forbids it now.
   WORKERS_STILL_RUNNING: { httpStatus: 409, exitCode: 1 },
   TOPIC_EXISTS: { httpStatus: 409, exitCode: 1 },
+  REPLAY_LAG_TOO_HIGH: { httpStatus: 409, exitCode: 1 },
+  REPLAY_LAG_UNKNOWN: { httpStatus: 409, exitCode: 1 },
   // Something the console depends on failed or is away.
   CLUSTER_UNREACHABLE: { httpStatus: 502, exitCode: 1 },
   CLUSTER_REQUEST: { httpStatus: 502, exitCode: 1 },
