@@ -53,6 +53,8 @@ export function fleetProxyCommand(config: MigrationConfig, brokers: string): str
     '--kafkaTopic', KAFKA_TOPIC,
     '--enableMSKAuth',
     '--metricsPort', String(FLEET_HEALTH_PORT),
+    // The proxy frames requests as the source's HTTP server does.
+    ...(s.version && /^(ES|OS)_/i.test(s.version) ? ['--sourceVersion', s.version] : []),
     ...(s.allowInsecure ? ['--insecureDestination'] : []),
     ...config.captureProxyService.extraArgs,
   ];
