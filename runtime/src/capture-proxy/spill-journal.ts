@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 
 /** The batch a record was sent in: sent again, it must go with these fields and these records. */
@@ -25,6 +25,8 @@ export interface JournalRecord {
 const HEADER = 30;
 const SEAL_AT = 8;
 const V1_HEADER = 8;
+const JOURNAL_FILE = 'capture-v2.journal';
+const V1_FILE = 'capture.journal';
 
 /**
  * An append-only file of capture records kept while Kafka is away, drained in order when it
@@ -34,6 +36,14 @@ const V1_HEADER = 8;
  * saved beside it, so that a restarted proxy sends what is left.
  */
 export class SpillJournal {
+  /** Whether a journal directory holds capture not yet sent (in either file format), without opening it. */
+  static hasPending(dir: string): boolean {
+    return [JOURNAL_FILE, V1_FILE].some((name) => {
+      const file = path.join(dir, name);
+      return existsSync(file) && statSync(file).size > readOffset(`${file}.offset`);
+    });
+  }
+
   private readonly fd: number;
   private readonly offsetFile: string;
   private writeOffset: number;
@@ -41,7 +51,7 @@ export class SpillJournal {
 
   constructor(dir: string) {
     mkdirSync(dir, { recursive: true });
-    const file = path.join(dir, 'capture-v2.journal');
+    const file = path.join(dir, JOURNAL_FILE);
     this.offsetFile = `${file}.offset`;
     // Not 'a+': on Linux every write of an O_APPEND file goes to its end, and seals are written in place.
     if (!existsSync(file)) writeFileSync(file, '');
@@ -168,7 +178,7 @@ export class SpillJournal {
 
   /** A journal left by a proxy before seals were kept (frame: key length, value length, key, value). */
   private takeOverV1(dir: string): void {
-    const file = path.join(dir, 'capture.journal');
+    const file = path.join(dir, V1_FILE);
     if (!existsSync(file)) return;
     const data = readFileSync(file);
     let pos = Math.min(readOffset(`${file}.offset`), data.length);

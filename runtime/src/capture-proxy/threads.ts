@@ -1,7 +1,8 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ProxyConfig } from './options';
+import { SpillJournal } from './spill-journal';
 
 /**
  * The default --numThreads is the number of cores, at most this many. One worker relays about
@@ -50,8 +51,7 @@ export function orphanJournalDirs(root: string, threads: number): string[] {
   for (const name of readdirSync(root)) {
     const m = /^worker-(\d+)$/.exec(name);
     if (!m || Number(m[1]) < threads) continue;
-    const journal = path.join(root, name, 'capture.journal');
-    if (existsSync(journal) && statSync(journal).size > 0) out.push(path.join(root, name));
+    if (SpillJournal.hasPending(path.join(root, name))) out.push(path.join(root, name));
   }
   return out.sort((a, b) => Number(a.split('-').pop()) - Number(b.split('-').pop()));
 }
