@@ -45,7 +45,6 @@ const REPLAYER_GAPS: Record<string, string> = {
   'line-spaces/os': `${PARSER} wants single spaces in the request line`,
   'line-tab/es': `${PARSER} wants single spaces in the request line`,
   'line-tab/os': `${PARSER} wants single spaces in the request line`,
-  'method-lower/es': `${PARSER} upper-cases the method: the source answered "put" 405, the target runs PUT`,
   'name-slash/es': 'OpenSearch (the target) refuses the header name; the replayer passes it on',
   'name-ctrl/es': 'OpenSearch (the target) refuses the header name; the replayer passes it on',
   'value-ctrl/es': 'OpenSearch (the target) refuses the header value; the replayer passes it on',
