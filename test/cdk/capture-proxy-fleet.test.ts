@@ -41,7 +41,7 @@ test('the capture proxy runs as a Fargate service in the private subnets, captur
   const roleStatements = Object.entries(fleet.findResources('AWS::IAM::Policy'))
     .filter(([id]) => id.startsWith('CaptureProxyTaskTaskRole'))
     .flatMap(([, p]: [string, any]) => p.Properties.PolicyDocument.Statement);
-  expect(roleStatements.map((s) => s.Action)).toEqual(['kafka-cluster:Connect', ['kafka-cluster:CreateTopic', 'kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData']]);
+  expect(roleStatements.map((s) => s.Action)).toEqual([['kafka-cluster:Connect', 'kafka-cluster:WriteDataIdempotently'], ['kafka-cluster:CreateTopic', 'kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData']]);
 });
 
 test('an internal ALB with access logs to the artifacts bucket, and an HTTPS listener that starts at 100% proxy', () => {
