@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
 import { cliOption } from '../core/cli/options';
-import { ClusterAuth, ClusterClient } from '../core/cluster-client';
+import type { ClusterClient } from '../core/cluster-client';
+import { ClusterSettings, clusterSettingsFromFlags, openClusterClient } from '../core/cluster-settings';
 import { ConfigError, UserError } from '../core/errors';
-import { clusterAuth, ClusterYaml, loadServicesYaml, ServicesYaml } from '../core/services-yaml';
+import { secretsManagerReader } from '../core/secrets';
+import { loadServicesYaml, ServicesYaml } from '../core/services-yaml';
 
 type Side = 'source' | 'target';
 
@@ -22,47 +24,30 @@ export function addClusterOptions(cmd: Command, sides: Side[] = ['source', 'targ
   return cmd;
 }
 
-export interface ClusterSettings {
-  endpoint: string;
-  auth: ClusterAuth;
-  allowInsecure: boolean;
-  version?: string;
-}
-
-const camel = (side: Side, rest: string) => side + rest;
-
 /** Flags win over services.yaml; a missing host is a usage error that names both ways to give one. */
-export function clusterSettings(opts: Record<string, any>, side: Side, yaml?: ServicesYaml): ClusterSettings {
-  const fromYaml: ClusterYaml | undefined = side === 'source' ? yaml?.source_cluster : yaml?.target_cluster;
-  const endpoint: string | undefined = opts[camel(side, 'Host')] ?? fromYaml?.endpoint;
-  if (!endpoint) throw new ConfigError(`no ${side} cluster: pass --${side}-host <url> (or BACKFILL_${side.toUpperCase()}_HOST, or ${side}_cluster in --config)`);
-  if (!/^https?:\/\/[^\s/]+/.test(endpoint)) throw new ConfigError(`--${side}-host must be a URL such as https://host:9200 (got "${endpoint}")`);
-  const username = opts[camel(side, 'Username')];
-  const password = opts[camel(side, 'Password')];
-  const region = opts[camel(side, 'AwsRegion')];
-  let auth: ClusterAuth = { type: 'none' };
-  if (username !== undefined || password !== undefined) {
-    if (!username || !password) throw new ConfigError(`--${side}-username and --${side}-password go together: pass both`);
-    if (region) throw new ConfigError(`--${side}-username and --${side}-aws-region are two different auths: pass one`);
-    auth = { type: 'basic', username, password };
-  } else if (region) {
-    auth = { type: 'sigv4', region, service: opts[camel(side, 'AwsServiceSigningName')] ?? 'es' };
-  } else if (fromYaml) {
-    const a = clusterAuth(fromYaml);
-    if (a.type === 'basic') {
-      if (!a.username || !a.password) throw new ConfigError(`${side}_cluster.basic_auth with a secret ARN is not read by this CLI: pass --${side}-username and --${side}-password`);
-      auth = { type: 'basic', username: a.username, password: a.password };
-    } else auth = a;
-  }
-  return { endpoint, auth, allowInsecure: Boolean(opts[camel(side, 'Insecure')] ?? fromYaml?.allow_insecure), version: fromYaml?.version };
+export function clusterSettings(opts: Record<string, any>, side: Side, yaml?: ServicesYaml, env: NodeJS.ProcessEnv = process.env): ClusterSettings {
+  const flag = (rest: string) => opts[side + rest];
+  return clusterSettingsFromFlags(
+    { endpoint: flag('Host'), username: flag('Username'), password: flag('Password'), awsRegion: flag('AwsRegion'), awsServiceSigningName: flag('AwsServiceSigningName'), insecure: flag('Insecure') },
+    {
+      endpoint: `--${side}-host`,
+      username: `--${side}-username`,
+      password: `--${side}-password`,
+      awsRegion: `--${side}-aws-region`,
+      noEndpoint: `no ${side} cluster: pass --${side}-host <url> (or BACKFILL_${side.toUpperCase()}_HOST, or ${side}_cluster in --config)`,
+    },
+    side === 'source' ? yaml?.source_cluster : yaml?.target_cluster,
+    env,
+  );
 }
 
 export function loadConfig(opts: Record<string, any>): ServicesYaml | undefined {
   return opts.config ? loadServicesYaml(opts.config) : undefined;
 }
 
-export function makeClient(settings: ClusterSettings, connections = 16): ClusterClient {
-  return new ClusterClient({ ...settings, connections, userAgent: 'migration-assistant-backfill', timeoutMs: 120_000, maxRetries: 4 });
+/** basic_auth secrets (user_secret_arn, password_secret_arn) are read from Secrets Manager here. */
+export function makeClient(settings: ClusterSettings, connections = 16, env: NodeJS.ProcessEnv = process.env): Promise<ClusterClient> {
+  return openClusterClient(settings, { connections, userAgent: 'migration-assistant-backfill', timeoutMs: 120_000, maxRetries: 4 }, secretsManagerReader(env));
 }
 
 export function parsePositiveInt(name: string) {

@@ -56,8 +56,7 @@ async function runWorkers(opts: Record<string, any>): Promise<void> {
   const targetSettings = clusterSettings(opts, 'target', yaml);
   const compress = opts.compress === 'on' || (opts.compress === 'auto' && !isLoopback(targetSettings.endpoint));
   // A read in flight and the next one prefetched per item.
-  const source = makeClient(sourceSettings, 2 * opts.itemsInFlight + 1);
-  const target = makeClient(targetSettings, opts.maxInFlight + 2);
+  const [source, target] = await Promise.all([makeClient(sourceSettings, 2 * opts.itemsInFlight + 1), makeClient(targetSettings, opts.maxInFlight + 2)]);
   const workerId = opts.workerId ?? `${hostname()}-${process.pid}`;
   const s3 = failedDocumentsS3(opts);
   const failedDocuments: FailedDocumentSink = s3 ? new S3FailedDocuments(s3, { writerId: workerId }) : new FileFailedDocuments(opts.failedDocumentsFile);
@@ -112,7 +111,7 @@ async function runWorkers(opts: Record<string, any>): Promise<void> {
 }
 
 async function showStatus(opts: Record<string, any>): Promise<void> {
-  const target = makeClient(clusterSettings(opts, 'target', loadConfig(opts)), 2);
+  const target = await makeClient(clusterSettings(opts, 'target', loadConfig(opts)), 2);
   try {
     const store = new LeaseStore(target, opts.workingStateIndex);
     if (!(await store.exists())) throw new ConfigError(`the target has no working-state index ${opts.workingStateIndex}: no backfill has started (or pass the --working-state-index it used)`);
@@ -130,8 +129,7 @@ async function showStatus(opts: Record<string, any>): Promise<void> {
 
 async function verify(opts: Record<string, any>): Promise<number> {
   const yaml = loadConfig(opts);
-  const source = makeClient(clusterSettings(opts, 'source', yaml), 2);
-  const target = makeClient(clusterSettings(opts, 'target', yaml), 2);
+  const [source, target] = await Promise.all([makeClient(clusterSettings(opts, 'source', yaml), 2), makeClient(clusterSettings(opts, 'target', yaml), 2)]);
   try {
     const known = await readFailedIds({ file: opts.failedDocumentsFile, s3: failedDocumentsS3(opts) });
     await checkAccess(source, 'source');

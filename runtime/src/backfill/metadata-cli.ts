@@ -14,12 +14,13 @@ const allowlistOptions = (cmd: Command) =>
     .addOption(new Option('--index-template-allowlist <names...>', 'legacy and index templates (default: all but built-in ones)').env('METADATA_INDEX_TEMPLATE_ALLOWLIST'))
     .addOption(new Option('--component-template-allowlist <names...>', 'component templates (default: all but built-in ones)').env('METADATA_COMPONENT_TEMPLATE_ALLOWLIST'));
 
-function clients(opts: Record<string, any>) {
+async function clients(opts: Record<string, any>) {
   const yaml = loadConfig(opts);
   const mm = yaml?.metadata_migration;
+  const [source, target] = await Promise.all([makeClient(clusterSettings(opts, 'source', yaml), 4), makeClient(clusterSettings(opts, 'target', yaml), 4)]);
   return {
-    source: makeClient(clusterSettings(opts, 'source', yaml), 4),
-    target: makeClient(clusterSettings(opts, 'target', yaml), 4),
+    source,
+    target,
     indexAllowlist: parseAllowlist(opts.indexAllowlist ?? mm?.index_allowlist, '--index-allowlist'),
     indexTemplateAllowlist: parseAllowlist(opts.indexTemplateAllowlist ?? mm?.index_template_allowlist, '--index-template-allowlist'),
     componentTemplateAllowlist: parseAllowlist(opts.componentTemplateAllowlist ?? mm?.component_template_allowlist, '--component-template-allowlist'),
@@ -27,7 +28,7 @@ function clients(opts: Record<string, any>) {
 }
 
 async function metadata(opts: Record<string, any>, dryRun: boolean): Promise<void> {
-  const c = clients(opts);
+  const c = await clients(opts);
   try {
     // Both ends are checked before anything is read or written.
     await checkAccess(c.source, 'source');
@@ -43,7 +44,7 @@ async function metadata(opts: Record<string, any>, dryRun: boolean): Promise<voi
 }
 
 async function compare(opts: Record<string, any>): Promise<void> {
-  const c = clients(opts);
+  const c = await clients(opts);
   try {
     const indices = (await planMetadata({ ...c, dryRun: true, indexTemplateAllowlist: parseAllowlist(['regex:(?!)'], 'x'), componentTemplateAllowlist: parseAllowlist(['regex:(?!)'], 'x') })).filter((p) => p.kind === 'index').map((p) => p.name);
     const result = await compareIndices(c.source, c.target, indices);

@@ -5,8 +5,8 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { envVarName, parseSwitch } from '../core/cli/options';
 import { ConfigError } from '../core/errors';
 import { FramingRules, framingRulesFor } from '../core/http-framing-rules';
-import { KafkaAuth, parseBrokers } from '../core/kafka-client';
-import { KafkaPropertySettings, readKafkaProperties } from '../core/kafka-properties';
+import type { KafkaAuth } from '../core/kafka-client';
+import { kafkaSettings } from '../core/kafka-settings';
 import { rewriteReferenceFlags } from '../core/cli/reference-flags';
 import { referenceProxyFlags } from './reference-flags';
 import { CaptureRules } from './capture-rules';
@@ -226,40 +226,13 @@ export function parseProxyArgs(argv: string[], env: NodeJS.ProcessEnv = process.
 
   let capture: ProxyConfig['capture'];
   if (o.kafkaConnection) {
-    const brokers = parseBrokers(o.kafkaConnection);
-    const props: KafkaPropertySettings = o.kafkaConfigFile ? readKafkaProperties(o.kafkaConfigFile, '--kafkaConfigFile') : { ignored: [] };
-    if (props.ignored.length) warn(`warning: --kafkaConfigFile: ${props.ignored.join(', ')} tune the reference's Java Kafka client and are ignored here`);
-    let authType: string = o.kafkaAuthType ?? props.authType ?? 'none';
-    if (o.enableMSKAuth) {
-      if (o.kafkaAuthType && o.kafkaAuthType !== 'msk-iam') throw new ConfigError(`--enableMSKAuth contradicts --kafkaAuthType ${o.kafkaAuthType}: keep one`);
-      authType = 'msk-iam';
-    }
-    let auth: KafkaAuth;
-    if (authType === 'msk-iam') {
-      const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
-      if (!region) throw new ConfigError('MSK IAM auth needs the AWS region: set AWS_REGION (e.g. AWS_REGION=us-east-1)');
-      auth = { type: 'msk-iam', region };
-    } else if (authType === 'scram-sha-512') {
-      const username = o.kafkaScramUsername ?? props.username;
-      const password = o.kafkaScramPassword ?? props.password;
-      if (!username || !password) throw new ConfigError(`scram-sha-512 needs a user and a password: --kafkaScramUsername and ${envName('kafkaScramPassword')} (or sasl.jaas.config in --kafkaConfigFile)`);
-      auth = { type: 'scram-sha-512', username, password };
-    } else if (authType === 'ssl') {
-      auth = { type: 'ssl' };
-    } else {
-      auth = { type: 'none' };
-    }
-    const tls = props.tls;
-    const requestTimeout = props.requestTimeoutMs;
-    capture = {
-      kind: 'kafka',
-      brokers,
-      topic: o.kafkaTopic,
-      clientId: props.clientId ?? o.kafkaClientId,
-      auth,
-      tls,
-      requestTimeoutMs: requestTimeout,
-    };
+    const kafka = kafkaSettings(
+      { brokers: o.kafkaConnection, authType: o.kafkaAuthType, enableMskAuth: o.enableMSKAuth, username: o.kafkaScramUsername, password: o.kafkaScramPassword, propertiesFile: o.kafkaConfigFile, clientId: o.kafkaClientId },
+      { authType: '--kafkaAuthType', enableMskAuth: '--enableMSKAuth', username: '--kafkaScramUsername', password: envName('kafkaScramPassword'), propertiesFile: '--kafkaConfigFile' },
+      env,
+    )!;
+    for (const w of kafka.warnings) warn(`warning: ${w}`);
+    capture = { kind: 'kafka', brokers: kafka.brokers, topic: o.kafkaTopic, clientId: kafka.clientId, auth: kafka.auth, tls: kafka.tls, requestTimeoutMs: kafka.requestTimeoutMs };
   } else if (o.traceDirectory) {
     capture = { kind: 'file', directory: o.traceDirectory, maxFileBytes: o.traceFileMaxBytes };
   } else {

@@ -2,8 +2,9 @@ import { GetBootstrapBrokersCommand, KafkaClient } from '@aws-sdk/client-kafka';
 import { Admin, Kafka } from 'kafkajs';
 import { ConfigError, UserError } from '../core/errors';
 import { KafkaAuth, kafkaConfig } from '../core/kafka-client';
+import { resolveKafkaAuth } from '../core/kafka-settings';
 import type { ServicesYaml } from '../core/services-yaml';
-import { readPasswordSecret } from './cluster-access';
+import { readPasswordSecret, secretsManagerReader } from '../core/secrets';
 
 export const TRAFFIC_TOPIC = 'logging-traffic-topic';
 export const REPLAYER_GROUP = 'logging-group-default';
@@ -21,16 +22,14 @@ export function kafkaSection(config: ServicesYaml, env: NodeJS.ProcessEnv = proc
   throw new UserError('NOT_CONFIGURED', 'services.yaml has no "kafka" section and MIGRATION_KAFKA_BROKER_ENDPOINTS is not set: add kafka: {broker_endpoints, msk | standard | scram}');
 }
 
+/** services.yaml's kafka auth through the same resolution as the services' flags; a SCRAM password may sit in Secrets Manager. */
 export async function kafkaAuthFor(kafka: KafkaYaml, env: NodeJS.ProcessEnv = process.env): Promise<KafkaAuth> {
-  if (kafka.msk !== undefined) {
-    const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
-    if (!region) throw new ConfigError('kafka.msk needs the AWS region: set AWS_REGION');
-    return { type: 'msk-iam', region };
-  }
+  const hint = { what: 'services.yaml kafka', credentials: 'kafka.scram.username and password or password_secret_arn' };
+  if (kafka.msk !== undefined) return resolveKafkaAuth({ type: 'msk-iam' }, env, hint);
   if (kafka.scram) {
-    const password = kafka.scram.password ?? (kafka.scram.password_secret_arn ? await readPasswordSecret(kafka.scram.password_secret_arn) : undefined);
+    const password = kafka.scram.password ?? (kafka.scram.password_secret_arn ? await readPasswordSecret(kafka.scram.password_secret_arn, secretsManagerReader(env)) : undefined);
     if (!password) throw new ConfigError('kafka.scram needs password or password_secret_arn');
-    return { type: 'scram-sha-512', username: kafka.scram.username, password };
+    return resolveKafkaAuth({ type: 'scram-sha-512', username: kafka.scram.username, password }, env, hint);
   }
   return { type: 'none' };
 }

@@ -139,7 +139,7 @@ function regionOfEndpoint(endpoint: string): string | undefined {
 }
 
 /** The auth one cluster section names, in the form the cluster client takes. */
-export function clusterAuth(c: Pick<ClusterYaml, 'endpoint' | 'no_auth' | 'basic_auth' | 'sigv4' | 'sigv4_signing_endpoint' | 'unusable_auth'>): AuthConfig {
+export function clusterAuth(c: Pick<ClusterYaml, 'endpoint' | 'no_auth' | 'basic_auth' | 'sigv4' | 'sigv4_signing_endpoint' | 'unusable_auth'>, env: NodeJS.ProcessEnv = process.env): AuthConfig {
   if (c.unusable_auth) throw new ConfigError(c.unusable_auth);
   if (c.basic_auth) {
     const b = c.basic_auth;
@@ -147,7 +147,7 @@ export function clusterAuth(c: Pick<ClusterYaml, 'endpoint' | 'no_auth' | 'basic
   }
   if (c.sigv4) {
     const signing = c.sigv4_signing_endpoint ?? c.endpoint;
-    const region = c.sigv4.region ?? regionOfEndpoint(signing) ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+    const region = c.sigv4.region ?? regionOfEndpoint(signing) ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
     if (!region) throw new ConfigError(`sigv4 of ${c.endpoint}: give sigv4.region (or set AWS_REGION): the endpoint does not name one`);
     return { type: 'sigv4', region, service: c.sigv4.service, ...(c.sigv4_signing_endpoint ? { signingHost: new URL(c.sigv4_signing_endpoint).host } : {}) };
   }

@@ -12,7 +12,8 @@ import { ConfigError } from '../core/errors';
 import { CliOptions, ReplayerConfig, resolveConfig } from './config';
 import { DumpConfig, resolveDumpConfig, runDump } from './dump';
 import { addReferenceOptions, DUMP_MODES, DumpModeName, referenceReplayerFlags } from './reference-options';
-import { ClusterAuth, ClusterClient } from '../core/cluster-client';
+import type { ClusterAuth, ClusterClient } from '../core/cluster-client';
+import { clusterClient } from '../core/cluster-settings';
 import { restoreGcDeletes, TombstoneKeeper } from './tombstones';
 import { replayLines } from './file-source';
 import { KafkaSource } from './kafka-source';
@@ -95,9 +96,9 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
 }
 
 /** Replay, or one of the dump modes (which need no target). */
-export function resolveCli(o: CliOptions): ReplayerConfig | DumpConfig {
-  if (o.mode === 'replay') return resolveConfig(o);
-  if ((DUMP_MODES as readonly string[]).includes(o.mode)) return resolveDumpConfig(o, o.mode as DumpModeName);
+export function resolveCli(o: CliOptions, env: NodeJS.ProcessEnv = process.env): ReplayerConfig | DumpConfig {
+  if (o.mode === 'replay') return resolveConfig(o, env);
+  if ((DUMP_MODES as readonly string[]).includes(o.mode)) return resolveDumpConfig(o, o.mode as DumpModeName, env);
   throw new ConfigError(`--mode must be replay, ${DUMP_MODES.join(', ')} (got "${o.mode}")`);
 }
 
@@ -111,11 +112,11 @@ async function dump(config: DumpConfig): Promise<void> {
 /** The target as a cluster client with the replayer's own credentials (for settings, not for replay). */
 function targetClient(config: ReturnType<typeof resolveConfig>): ClusterClient {
   const auth: ClusterAuth = config.basic ? { type: 'basic', ...config.basic } : config.sigv4 ? { type: 'sigv4', ...config.sigv4 } : { type: 'none' };
-  return new ClusterClient({ endpoint: config.target.href, auth, allowInsecure: config.insecure, connections: 2 });
+  return clusterClient({ endpoint: config.target.href, auth, allowInsecure: config.insecure }, { connections: 2 });
 }
 
 async function main(): Promise<void> {
-  const resolved = resolveCli(parseCli(process.argv.slice(2)));
+  const resolved = resolveCli(parseCli(process.argv.slice(2), process.env), process.env);
   for (const w of resolved.warnings) process.stderr.write(`warning: ${w}\n`);
   if (resolved.mode !== 'replay') return dump(resolved);
   const config = resolved;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../core/errors';
 import type { KafkaAuth } from '../core/kafka-client';
-import { KafkaPropertySettings, readKafkaProperties } from '../core/kafka-properties';
+import { kafkaSettings } from '../core/kafka-settings';
 import { s3Location, S3Location } from '../core/results/s3';
 import type { TargetAuth } from './prepare';
 import type { ReplayerOptions } from './replayer';
@@ -113,7 +113,7 @@ export function number(flag: string, value: string, opts: { min: number; integer
 }
 
 /** Checks the flags together and turns them into typed settings; every problem is a ConfigError. */
-export function resolveConfig(o: CliOptions): ReplayerConfig {
+export function resolveConfig(o: CliOptions, env: NodeJS.ProcessEnv = process.env): ReplayerConfig {
   if (!o.targetUri) throw new ConfigError('--target-uri is required (e.g. https://target:9200, or TRAFFIC_REPLAYER_TARGET_URI)');
   let target: URL;
   try {
@@ -124,7 +124,7 @@ export function resolveConfig(o: CliOptions): ReplayerConfig {
   if (target.protocol !== 'http:' && target.protocol !== 'https:') throw new ConfigError(`--target-uri must be http:// or https:// (got "${target.protocol}")`);
   const warnings: string[] = [];
   // The restore of gc_deletes needs the target only.
-  const kafka = o.restoreTargetGcDeletes && !o.input && !o.kafkaTrafficBrokers ? undefined : resolveInput(o, warnings);
+  const kafka = o.restoreTargetGcDeletes && !o.input && !o.kafkaTrafficBrokers ? undefined : resolveInput(o, warnings, env);
 
   const authFlags = [
     o.targetUsername || o.targetPassword ? '--target-username/--target-password' : '',
@@ -185,7 +185,7 @@ export function resolveConfig(o: CliOptions): ReplayerConfig {
 
   let tupleS3: S3Location | undefined;
   if (o.tupleS3Bucket) {
-    const region = o.tupleS3Region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+    const region = o.tupleS3Region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
     if (!region) throw new ConfigError('--tuple-s3-bucket needs the bucket\'s region: --tuple-s3-region (or AWS_REGION)');
     tupleS3 = s3Location('--tuple-s3-bucket', o.tupleS3Bucket, o.tupleS3Prefix, region, o.tupleS3Endpoint);
   }
@@ -233,41 +233,31 @@ export function resolveConfig(o: CliOptions): ReplayerConfig {
 }
 
 /** Exactly one input: a file (-i) or Kafka; the Kafka settings when it is Kafka. */
-export function resolveInput(o: CliOptions, warnings: string[]): KafkaInput | undefined {
-  const kafka = resolveKafka(o, warnings);
+export function resolveInput(o: CliOptions, warnings: string[], env: NodeJS.ProcessEnv): KafkaInput | undefined {
+  const kafka = resolveKafka(o, warnings, env);
   if (!o.input && !kafka) throw new ConfigError('give an input: --kafka-traffic-brokers host:port (with --kafka-traffic-topic), or -i FILE (- for stdin)');
   if (o.input && kafka) throw new ConfigError('give one input: either -i/--input or --kafka-traffic-brokers, not both');
   return kafka;
 }
 
 /** The Kafka input: brokers, auth (flags, then the properties file) and group. */
-export function resolveKafka(o: CliOptions, warnings: string[]): KafkaInput | undefined {
-  const props: KafkaPropertySettings = o.kafkaTrafficPropertyFile ? readKafkaProperties(o.kafkaTrafficPropertyFile, '--kafka-traffic-property-file') : { ignored: [] };
-  if (props.ignored.length) warnings.push(`--kafka-traffic-property-file: ${props.ignored.join(', ')} tune the reference's Java Kafka client and are ignored here`);
-  const brokers = o.kafkaTrafficBrokers ?? props.bootstrapServers;
-  if (!brokers) return undefined;
-  const type = o.kafkaTrafficEnableMskAuth ? 'msk-iam' : (o.kafkaTrafficAuthType ?? props.authType ?? 'none');
-  let kauth: KafkaAuth;
-  if (type === 'none' || type === 'ssl') kauth = { type };
-  else if (type === 'msk-iam') {
-    const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
-    if (!region) throw new ConfigError('MSK IAM auth needs the AWS region: set AWS_REGION');
-    kauth = { type, region };
-  } else if (type === 'scram-sha-512') {
-    const username = o.kafkaTrafficUsername ?? props.username;
-    const password = o.kafkaTrafficPassword ?? props.password;
-    if (!username || !password) throw new ConfigError('--kafka-traffic-auth-type scram-sha-512 needs --kafka-traffic-username and --kafka-traffic-password (or sasl.jaas.config in --kafka-traffic-property-file)');
-    kauth = { type, username, password };
-  } else throw new ConfigError(`--kafka-traffic-auth-type must be none, msk-iam, scram-sha-512 or ssl (got "${type}")`);
+export function resolveKafka(o: CliOptions, warnings: string[], env: NodeJS.ProcessEnv): KafkaInput | undefined {
+  const kafka = kafkaSettings(
+    { brokers: o.kafkaTrafficBrokers, authType: o.kafkaTrafficAuthType, enableMskAuth: o.kafkaTrafficEnableMskAuth, username: o.kafkaTrafficUsername, password: o.kafkaTrafficPassword, plaintext: o.kafkaTrafficPlaintext, propertiesFile: o.kafkaTrafficPropertyFile, clientId: o.kafkaTrafficClientId },
+    { authType: '--kafka-traffic-auth-type', enableMskAuth: '--kafka-traffic-enable-msk-auth', username: '--kafka-traffic-username', password: '--kafka-traffic-password', propertiesFile: '--kafka-traffic-property-file' },
+    env,
+  );
+  if (!kafka) return undefined;
+  warnings.push(...kafka.warnings);
   if (!o.kafkaTrafficTopic) throw new ConfigError('--kafka-traffic-topic is required with --kafka-traffic-brokers');
   return {
-    brokers,
+    brokers: kafka.brokers.join(','),
     topic: o.kafkaTrafficTopic,
     groupId: o.kafkaTrafficGroupId,
-    clientId: props.clientId ?? o.kafkaTrafficClientId,
-    auth: kauth,
-    tls: o.kafkaTrafficPlaintext ? false : props.tls,
+    clientId: kafka.clientId,
+    auth: kafka.auth,
+    tls: kafka.tls,
     sessionTimeoutMs: number('kafka-session-timeout-seconds', o.kafkaSessionTimeoutSeconds, { min: 6 }) * 1000,
-    requestTimeoutMs: props.requestTimeoutMs,
+    requestTimeoutMs: kafka.requestTimeoutMs,
   };
 }

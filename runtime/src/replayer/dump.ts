@@ -34,9 +34,9 @@ export interface DumpConfig {
 
 const optionalNumber = (flag: string, v: string | undefined) => (v === undefined ? undefined : number(flag, v, { min: 0, integer: true }));
 
-export function resolveDumpConfig(o: CliOptions, mode: DumpMode): DumpConfig {
+export function resolveDumpConfig(o: CliOptions, mode: DumpMode, env: NodeJS.ProcessEnv = process.env): DumpConfig {
   const warnings: string[] = [];
-  const kafka = resolveInput(o, warnings);
+  const kafka = resolveInput(o, warnings, env);
   const c: DumpConfig = {
     mode,
     input: o.input,
