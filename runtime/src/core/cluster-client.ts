@@ -13,6 +13,8 @@ export interface ClusterClientOptions {
   auth?: ClusterAuth;
   /** Accept any TLS certificate. Off by default: certificates are verified. */
   allowInsecure?: boolean;
+  /** PEM CA bundle to verify the cluster's certificate against instead of the system's roots. */
+  ca?: string | Buffer;
   /** From config (ES_7.10, OS_2.19, AOSS); when set, detectVersion() does not call GET /. */
   version?: string;
   /** Per attempt, for headers and for body. */
@@ -77,7 +79,7 @@ export class ClusterClient {
       connections: opts.connections ?? 16,
       headersTimeout: timeout,
       bodyTimeout: timeout,
-      connect: { rejectUnauthorized: !opts.allowInsecure, timeout: Math.min(timeout, 10_000) },
+      connect: { rejectUnauthorized: !opts.allowInsecure, ca: opts.ca, timeout: Math.min(timeout, 10_000) },
     });
     const auth = opts.auth ?? { type: 'none' };
     if (auth.type === 'basic') this.basicHeader = `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { ClusterAuth, ClusterClient, ClusterClientOptions } from './cluster-client';
 import { ConfigError } from './errors';
 import { readPasswordSecret, readUserSecret, SecretReader } from './secrets';
@@ -11,16 +12,18 @@ export interface ClusterSettings {
   endpoint: string;
   auth: AuthConfig;
   allowInsecure: boolean;
+  /** services.yaml ca_file: a PEM CA bundle the cluster's certificate is checked against. */
+  caFile?: string;
   /** ES_7.10, OS_2.19, AOSS...: when given, the client does not ask GET /. */
   version?: string;
 }
 
 /** What differs between services: pool size, timeouts, retries, user agent. */
-export type ClusterTuning = Omit<ClusterClientOptions, 'endpoint' | 'auth' | 'allowInsecure' | 'version'>;
+export type ClusterTuning = Omit<ClusterClientOptions, 'endpoint' | 'auth' | 'allowInsecure' | 'version' | 'ca'>;
 
 /** A services.yaml source_cluster / target_cluster; a SigV4 region falls back to env's AWS_REGION. */
 export function clusterSettingsFromYaml(cluster: ClusterYaml, env: NodeJS.ProcessEnv): ClusterSettings {
-  return { endpoint: cluster.endpoint, auth: clusterAuth(cluster, env), allowInsecure: Boolean(cluster.allow_insecure), version: cluster.version };
+  return { endpoint: cluster.endpoint, auth: clusterAuth(cluster, env), allowInsecure: Boolean(cluster.allow_insecure), caFile: cluster.ca_file, version: cluster.version };
 }
 
 /** A CLI's cluster flags as commander parsed them. */
@@ -59,7 +62,7 @@ export function clusterSettingsFromFlags(values: ClusterFlagValues, names: Clust
   } else if (fallback) {
     auth = clusterAuth(fallback, env);
   }
-  return { endpoint, auth, allowInsecure: Boolean(values.insecure ?? fallback?.allow_insecure), version: fallback?.version };
+  return { endpoint, auth, allowInsecure: Boolean(values.insecure ?? fallback?.allow_insecure), caFile: fallback?.ca_file, version: fallback?.version };
 }
 
 /** The auth the client sends: basic-auth secrets read (user_secret_arn, password_secret_arn), the rest as it is. */
@@ -72,9 +75,17 @@ export async function resolveClusterAuth(auth: AuthConfig, readSecret: SecretRea
   return { type: 'basic', username: auth.username, password };
 }
 
+function readCaFile(file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    throw new ConfigError(`ca_file ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+}
+
 /** A client for settings whose auth is already resolved (no secrets to read). */
 export function clusterClient(settings: Omit<ClusterSettings, 'auth'> & { auth: ClusterAuth }, tuning: ClusterTuning = {}): ClusterClient {
-  return new ClusterClient({ ...tuning, endpoint: settings.endpoint, auth: settings.auth, allowInsecure: settings.allowInsecure, version: settings.version });
+  return new ClusterClient({ ...tuning, endpoint: settings.endpoint, auth: settings.auth, allowInsecure: settings.allowInsecure, ca: settings.caFile ? readCaFile(settings.caFile) : undefined, version: settings.version });
 }
 
 /** A client for any settings: secrets are read first (their values never reach an error or a log). */

@@ -50,6 +50,8 @@ function cluster(withProxy: boolean) {
     .strictObject({
       endpoint: url,
       allow_insecure: z.boolean().default(false),
+      /** PEM CA bundle the cluster's certificate is checked against (a private CA), so that allow_insecure is not needed. */
+      ca_file: nonEmpty.optional(),
       version: version.optional(),
       no_auth: empty.optional(),
       basic_auth: basicAuth.optional(),

@@ -19,6 +19,12 @@ describe('a cluster from services.yaml', () => {
     expect(clusterSettingsFromYaml(cluster('  sigv4:\n    service: es\n'), { AWS_REGION: 'eu-north-1' }).auth).toEqual({ type: 'sigv4', region: 'eu-north-1', service: 'es' });
   });
 
+  it('ca_file is passed on, also when flags take the rest from the section', () => {
+    const yaml = cluster('  no_auth:\n  ca_file: /etc/pki/cluster-ca.pem\n');
+    expect(clusterSettingsFromYaml(yaml, {}).caFile).toBe('/etc/pki/cluster-ca.pem');
+    expect(clusterSettingsFromFlags({ username: 'u', password: 'p' }, names, yaml, {}).caFile).toBe('/etc/pki/cluster-ca.pem');
+  });
+
   it('basic auth keeps the secret ARN until the client is opened', () => {
     const s = clusterSettingsFromYaml(cluster('  basic_auth:\n    user_secret_arn: arn:aws:secretsmanager:us-east-1:123456789012:secret:creds\n'), {});
     expect(s.auth).toMatchObject({ type: 'basic', userSecretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:creds' });
