@@ -24,7 +24,7 @@ export function kafkaSection(config: ServicesYaml, env: NodeJS.ProcessEnv = proc
 
 /** services.yaml's kafka auth through the same resolution as the services' flags; a SCRAM password may sit in Secrets Manager. */
 export async function kafkaAuthFor(kafka: KafkaYaml, env: NodeJS.ProcessEnv = process.env): Promise<KafkaAuth> {
-  const hint = { what: 'services.yaml kafka', credentials: 'kafka.scram.username and password or password_secret_arn' };
+  const hint = { authFlag: 'kafka', credentials: 'kafka.scram.username and password or password_secret_arn' };
   if (kafka.msk !== undefined) return resolveKafkaAuth({ type: 'msk-iam' }, env, hint);
   if (kafka.scram) {
     const password = kafka.scram.password ?? (kafka.scram.password_secret_arn ? await readPasswordSecret(kafka.scram.password_secret_arn, secretsManagerReader(env)) : undefined);

@@ -41,21 +41,21 @@ export interface KafkaSettings {
 }
 
 /** One auth choice made concrete: the MSK IAM region comes from the given env, never from process.env. */
-export function resolveKafkaAuth(choice: { type: string; username?: string; password?: string }, env: NodeJS.ProcessEnv, hint: { what: string; credentials: string }): KafkaAuth {
+export function resolveKafkaAuth(choice: { type: string; username?: string; password?: string }, env: NodeJS.ProcessEnv, hint: { authFlag: string; credentials: string }): KafkaAuth {
   switch (choice.type) {
     case 'none':
     case 'ssl':
       return { type: choice.type };
     case 'msk-iam': {
       const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
-      if (!region) throw new ConfigError(`${hint.what}: MSK IAM auth needs the AWS region: set AWS_REGION (e.g. AWS_REGION=us-east-1)`);
+      if (!region) throw new ConfigError('Kafka MSK IAM auth needs the AWS region: set AWS_REGION (e.g. AWS_REGION=us-east-1)');
       return { type: 'msk-iam', region };
     }
     case 'scram-sha-512':
-      if (!choice.username || !choice.password) throw new ConfigError(`${hint.what}: scram-sha-512 needs a user and a password: ${hint.credentials}`);
+      if (!choice.username || !choice.password) throw new ConfigError(`Kafka scram-sha-512 auth needs a user and a password: ${hint.credentials}`);
       return { type: 'scram-sha-512', username: choice.username, password: choice.password };
     default:
-      throw new ConfigError(`${hint.what} must be one of ${AUTH_TYPES.join(', ')} (got "${choice.type}")`);
+      throw new ConfigError(`${hint.authFlag} must be one of ${AUTH_TYPES.join(', ')} (got "${choice.type}")`);
   }
 }
 
@@ -71,7 +71,7 @@ export function kafkaSettings(values: KafkaOptionValues, names: KafkaOptionNames
   if (values.enableMskAuth && values.authType && values.authType !== 'msk-iam') throw new ConfigError(`${names.enableMskAuth} contradicts ${names.authType} ${values.authType}: keep one`);
   const type = values.enableMskAuth ? 'msk-iam' : (values.authType ?? props.authType ?? 'none');
   const auth = resolveKafkaAuth({ type, username: values.username ?? props.username, password: values.password ?? props.password }, env, {
-    what: names.authType,
+    authFlag: names.authType,
     credentials: `${names.username} and ${names.password} (or sasl.jaas.config in ${names.propertiesFile})`,
   });
   return {

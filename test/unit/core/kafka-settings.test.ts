@@ -27,7 +27,7 @@ describe('Kafka flags to Kafka settings', () => {
     try {
       expect(settings({ authType: 'msk-iam' }, { AWS_REGION: 'eu-west-3' })?.auth).toEqual({ type: 'msk-iam', region: 'eu-west-3' });
       expect(settings({ enableMskAuth: true }, { AWS_DEFAULT_REGION: 'us-west-2' })?.auth).toEqual({ type: 'msk-iam', region: 'us-west-2' });
-      expect(() => settings({ enableMskAuth: true }, {})).toThrow('--auth: MSK IAM auth needs the AWS region: set AWS_REGION');
+      expect(() => settings({ enableMskAuth: true }, {})).toThrow('Kafka MSK IAM auth needs the AWS region: set AWS_REGION');
     } finally {
       if (saved === undefined) delete process.env.AWS_REGION;
       else process.env.AWS_REGION = saved;
@@ -55,7 +55,7 @@ describe('Kafka flags to Kafka settings', () => {
   });
 
   it('resolveKafkaAuth serves a services.yaml section the same way', () => {
-    const hint = { what: 'kafka', credentials: 'kafka.scram' };
+    const hint = { authFlag: 'kafka', credentials: 'kafka.scram' };
     expect(resolveKafkaAuth({ type: 'msk-iam' }, { AWS_REGION: 'sa-east-1' }, hint)).toEqual({ type: 'msk-iam', region: 'sa-east-1' });
     expect(resolveKafkaAuth({ type: 'none' }, {}, hint)).toEqual({ type: 'none' });
   });
