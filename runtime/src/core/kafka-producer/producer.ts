@@ -1,4 +1,5 @@
 import type { Logger } from '../logging';
+import { Backoff, sleep } from '../retry';
 import { ApiKey, BrokerConnection, ConnectionConfig } from './broker-connection';
 import { KafkaProtocolError, PRODUCER_IDENTITY_LOST } from './errors';
 import { INIT_PRODUCER_ID, readInitProducerIdResponse, writeInitProducerIdRequest } from './init-producer-id';
@@ -126,17 +127,23 @@ export class LeanProducer {
 
   private async sendRound(topic: string, batches: SealedBatch[], acks: number): Promise<void> {
     let pending = batches;
-    for (let attempt = 0; ; attempt++) {
+    const backoff = new Backoff({ baseMs: this.backoffMs, capMs: 5_000, maxAttempts: this.retries + 1 });
+    for (;;) {
+      const attempt = backoff.attempts;
+      let failure: Error;
       try {
-        pending = await this.produceOnce(topic, pending, acks, attempt > 0);
+        pending = await this.produceOnce(topic, pending, acks, attempt > 1);
         if (pending.length === 0) return;
-        if (attempt >= this.retries) throw new Error(`Kafka: ${pending.reduce((n, b) => n + b.records.length, 0)} records were not acknowledged after ${attempt + 1} attempts`);
+        failure = new Error(`Kafka: ${pending.reduce((n, b) => n + b.records.length, 0)} records were not acknowledged after ${attempt} attempts`);
       } catch (err) {
-        if (attempt >= this.retries || !(err as { retriable?: boolean }).retriable) throw err;
-        this.opts.log?.debug({ err: (err as Error).message, attempt }, 'Kafka produce failed; retrying');
+        if (!(err as { retriable?: boolean }).retriable) throw err;
+        failure = err as Error;
       }
+      const wait = backoff.next();
+      if (wait === undefined) throw failure;
+      this.opts.log?.debug({ err: failure.message, attempt }, 'Kafka produce failed; retrying');
       this.topics.delete(topic);
-      await new Promise((r) => setTimeout(r, this.backoffMs * 2 ** attempt));
+      await sleep(wait);
     }
   }
 
