@@ -1,8 +1,10 @@
 import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
 import { scanBulkItems } from '../core/bulk-items';
-import { ClusterClient } from '../core/cluster-client';
+import { ClusterClient, ClusterResponse, ClusterUnreachableError } from '../core/cluster-client';
 import { UserError } from '../core/errors';
+import { Backoff, BackoffPolicy, backoffDelayMs, retryAfterMs, sleep } from '../core/retry';
+import { Semaphore } from '../core/semaphore';
 import type { FailedDocument, FailedDocumentSink } from './failed-documents';
 import { RawHit } from './json-raw';
 
@@ -68,10 +70,17 @@ export interface BulkWriterOptions {
   compress: boolean;
   /** Where refused documents go (a file, or S3). */
   failedDocuments: FailedDocumentSink;
-  /** Attempts for a document that keeps getting 429/5xx before the whole page fails (and is retried by a later lease). */
+  /**
+   * Retries of a document that keeps getting 429/5xx (or of a request that got no answer) before
+   * the page fails: it is not checkpointed, so a later run or lease copies it again. @default 12
+   */
   maxItemRetries?: number;
+  /** @default 250 */
   retryBaseMs?: number;
 }
+
+/** Most a single wait of the writer lasts, a Retry-After included. */
+const RETRY_CAP_MS = 30_000;
 
 export interface WriteResult {
   written: number;
@@ -84,57 +93,71 @@ export interface WriteResult {
  * A 429 anywhere slows every request of this writer (one shared pause), not just the one that got it.
  */
 export class BulkWriter {
-  private inFlight = 0;
-  private readonly waiters: (() => void)[] = [];
+  private readonly slots: Semaphore;
+  private readonly policy: BackoffPolicy;
   private pauseUntil = 0;
   private throttleLevel = 0;
 
   constructor(
     private readonly target: ClusterClient,
     private readonly opts: BulkWriterOptions,
-  ) {}
+  ) {
+    this.slots = new Semaphore(opts.maxInFlight);
+    this.policy = { baseMs: opts.retryBaseMs ?? 250, capMs: RETRY_CAP_MS, maxAttempts: (opts.maxItemRetries ?? 12) + 1 };
+  }
 
+  /**
+   * Writes one page. Refused documents are reported only once the whole page is settled: a page
+   * that gives up is copied again later, and its refusals must not be reported twice.
+   */
   async write(index: string, hits: RawHit[]): Promise<WriteResult> {
     const entries = hits.map((h) => ({ hit: h, text: bulkEntry(index, h) }));
     const chunks = chunkByBytes(entries, (e) => Buffer.byteLength(e.text), this.opts.maxBulkBytes);
-    const results = await Promise.all(chunks.map((c) => this.writeChunk(index, c)));
-    return results.reduce((a, r) => ({ written: a.written + r.written, failed: a.failed + r.failed }), { written: 0, failed: 0 });
+    const settled = await Promise.allSettled(chunks.map((c) => this.writeChunk(index, c)));
+    const failure = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failure) throw failure.reason;
+    const rejected = settled.flatMap((r) => (r as PromiseFulfilledResult<FailedDocument[]>).value);
+    if (rejected.length > 0) await this.opts.failedDocuments.append(rejected);
+    return { written: entries.length - rejected.length, failed: rejected.length };
   }
 
-  private async writeChunk(index: string, entries: { hit: RawHit; text: string }[]): Promise<WriteResult> {
-    const maxRetries = this.opts.maxItemRetries ?? 12;
+  /** The documents refused for their content; throws when some are still refused for load after the last retry. */
+  private async writeChunk(index: string, entries: { hit: RawHit; text: string }[]): Promise<FailedDocument[]> {
+    const backoff = new Backoff(this.policy);
     let pending = entries;
-    let failed = 0;
-    for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt > maxRetries) {
-        throw new UserError('BULK_RETRIES_EXHAUSTED', `${pending.length} documents of ${index} were still rejected (429/5xx) after ${maxRetries} retries: the target is overloaded; run again later or with fewer workers`);
-      }
-      if (attempt > 0) await sleep(this.backoff(attempt));
+    const rejected: FailedDocument[] = [];
+    for (;;) {
       const outcome = await this.sendOnce(pending);
-      if (outcome === 'retry-all') continue;
-      const retry: typeof pending = [];
-      const rejected: FailedDocument[] = [];
-      outcome.forEach((item, i) => {
-        const verdict = classifyItem(item.status, item.error?.type);
-        if (verdict === 'retry') retry.push(pending[i]);
-        else if (verdict === 'fail') {
-          const h = pending[i].hit;
-          rejected.push({ index, id: h.id, routing: h.routing, status: item.status, type: item.error?.type ?? 'unknown', reason: item.error?.reason ?? JSON.stringify(item.error), source: h.source });
-        }
-      });
-      if (rejected.length > 0) {
-        await this.opts.failedDocuments.append(rejected);
-        failed += rejected.length;
+      let floorMs: number | undefined;
+      if (outcome.kind === 'retry-all') floorMs = outcome.retryAfterMs;
+      else {
+        const retry: typeof pending = [];
+        outcome.items.forEach((item, i) => {
+          const verdict = classifyItem(item.status, item.error?.type);
+          if (verdict === 'retry') retry.push(pending[i]);
+          else if (verdict === 'fail') {
+            const h = pending[i].hit;
+            rejected.push({ index, id: h.id, routing: h.routing, status: item.status, type: item.error?.type ?? 'unknown', reason: item.error?.reason ?? JSON.stringify(item.error), source: h.source });
+          }
+        });
+        if (retry.length === 0) return rejected;
+        this.throttle();
+        pending = retry;
       }
-      if (retry.length > 0) this.throttle();
-      pending = retry;
+      const wait = backoff.next(floorMs);
+      if (wait === undefined) {
+        throw new UserError(
+          'BULK_RETRIES_EXHAUSTED',
+          `${pending.length} documents of ${index} were still refused (429/5xx or no answer) after ${backoff.attempts} attempts of POST /_bulk: the target is overloaded. The page is not checkpointed (nothing of it is lost: a later run copies it again); run again later or with fewer workers or --max-in-flight`,
+        );
+      }
+      await sleep(wait);
     }
-    return { written: entries.length - failed, failed };
   }
 
-  /** 'retry-all' when the whole request was refused for load; else one result per item, in order. */
-  private async sendOnce(entries: { text: string }[]): Promise<'retry-all' | BulkItem[]> {
-    await this.acquire();
+  /** 'retry-all' when the whole request was refused for load or got no answer; else one result per item, in order. */
+  private async sendOnce(entries: { text: string }[]): Promise<{ kind: 'retry-all'; retryAfterMs?: number } | { kind: 'items'; items: BulkItem[] }> {
+    await this.slots.take();
     try {
       const wait = this.pauseUntil - Date.now();
       if (wait > 0) await sleep(wait);
@@ -144,10 +167,18 @@ export class BulkWriter {
         body = await gzip(body, { level: 1 });
         headers['content-encoding'] = 'gzip';
       }
-      const res = await this.target.request({ method: 'POST', path: '/_bulk', body, headers });
+      let res: ClusterResponse;
+      try {
+        // One attempt: the retries are this writer's, so that its throttle sees every 429 at once.
+        res = await this.target.request({ method: 'POST', path: '/_bulk', body, headers, retry: false });
+      } catch (err) {
+        if (err instanceof ClusterUnreachableError && err.transient) return { kind: 'retry-all' };
+        throw err;
+      }
       if (res.statusCode === 429 || res.statusCode >= 500) {
-        this.throttle();
-        return 'retry-all';
+        const after = retryAfterMs(res.headers['retry-after']);
+        this.throttle(after);
+        return { kind: 'retry-all', retryAfterMs: after };
       }
       if (res.statusCode < 200 || res.statusCode >= 300) {
         throw new UserError('BULK_FAILED', `POST /_bulk answered ${res.statusCode}: ${res.body.toString('utf8').slice(0, 500)}`);
@@ -156,38 +187,21 @@ export class BulkWriter {
       const head = res.body.subarray(0, 64).toString('latin1');
       if (/"errors"\s*:\s*false/.test(head)) {
         this.throttleLevel = Math.max(0, this.throttleLevel - 1);
-        return entries.map(() => OK_ITEM);
+        return { kind: 'items', items: entries.map(() => OK_ITEM) };
       }
       const items = scanBulkItems(res.body);
       if (!items || items.length !== entries.length) throw new UserError('BULK_FAILED', `POST /_bulk answered ${items ? `${items.length} items for ${entries.length} documents` : 'a body that is not a _bulk response'}: ${res.body.toString('utf8').slice(0, 300)}`);
-      return items.map((it) => (it.errorType === undefined ? { status: it.status } : { status: it.status, error: { type: it.errorType, reason: it.errorReason } }));
+      return { kind: 'items', items: items.map((it) => (it.errorType === undefined ? { status: it.status } : { status: it.status, error: { type: it.errorType, reason: it.errorReason } })) };
     } finally {
-      this.release();
+      this.slots.release();
     }
   }
 
-  private throttle(): void {
+  /** One shared pause for every request of this writer, longer with each 429 in a row, never shorter than a Retry-After. */
+  private throttle(retryAfter?: number): void {
     this.throttleLevel = Math.min(this.throttleLevel + 1, 8);
-    this.pauseUntil = Math.max(this.pauseUntil, Date.now() + this.backoff(this.throttleLevel));
-  }
-
-  private backoff(attempt: number): number {
-    const cap = Math.min(30_000, (this.opts.retryBaseMs ?? 250) * 2 ** (attempt - 1));
-    return cap / 2 + Math.random() * (cap / 2);
-  }
-
-  private async acquire(): Promise<void> {
-    if (this.inFlight < this.opts.maxInFlight) {
-      this.inFlight++;
-      return;
-    }
-    await new Promise<void>((r) => this.waiters.push(r));
-  }
-
-  private release(): void {
-    const next = this.waiters.shift();
-    if (next) next();
-    else this.inFlight--;
+    const wait = Math.min(RETRY_CAP_MS, Math.max(backoffDelayMs(this.policy, this.throttleLevel), retryAfter ?? 0));
+    this.pauseUntil = Math.max(this.pauseUntil, Date.now() + wait);
   }
 }
 
@@ -197,4 +211,3 @@ interface BulkItem {
 }
 const OK_ITEM: BulkItem = { status: 200 };
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,5 +1,5 @@
 import { ClusterClient } from '../core/cluster-client';
-import { ConfigError } from '../core/errors';
+import { ConfigError, LeaseLostError } from '../core/errors';
 import type { Logger } from '../core/logging';
 import { Allowlist } from './allowlist';
 import { BulkWriter, BulkWriterOptions, WriteResult } from './bulk-writer';
@@ -8,6 +8,7 @@ import { missingOnTarget, planSourceIndices, readWindowPage, refreshSource, shar
 import { claimOrder, nextLookInMs, PageCursor, planItems, summarize, Versioned, WorkItem } from './work-items';
 
 export const SETUP_ID = '__setup__';
+const SETUP_LEASE_LOST = 'another worker took over the setup lease while this one planned the work: run this worker again (it joins the plan), and raise --lease-duration if planning takes longer than the lease';
 
 export interface SetupDoc {
   kind: 'setup';
@@ -185,14 +186,14 @@ export class DocumentWorker {
       }
       // Saved before changing anything, so a crash here still restores the original values.
       const saved = await this.o.store.update(mine, { ...mine.doc, restore });
-      if (!saved) throw new ConfigError('another worker took over the setup lease: raise --lease-duration');
+      if (!saved) throw new LeaseLostError(SETUP_LEASE_LOST);
       mine = saved;
       for (const index of Object.keys(plan)) {
         await this.o.target.json('PUT', `/${encodeURIComponent(index)}/_settings`, { index: { refresh_interval: '-1', number_of_replicas: 0 } });
       }
     }
     const done = await this.o.store.update(mine, { ...mine.doc, status: 'done', leaseOwner: null, leaseExpiresAt: 0, indices: Object.keys(plan), restore }, true);
-    if (!done) throw new ConfigError('another worker took over the setup lease: raise --lease-duration');
+    if (!done) throw new LeaseLostError(SETUP_LEASE_LOST);
     this.o.log.info({ indices: Object.keys(plan).length, items: items.length }, 'work items planned');
   }
 

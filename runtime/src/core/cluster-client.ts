@@ -1,5 +1,6 @@
 import { Agent, errors as undiciErrors, request as undiciRequest } from 'undici';
 import { UserError } from './errors';
+import { retryAfterMs, withRetries } from './retry';
 import { createSigner, SigV4Options } from './sigv4';
 import { ClusterVersion, parseVersion, versionFromRootResponse } from './version';
 
@@ -87,20 +88,19 @@ export class ClusterClient {
     if (opts.version) this.cachedVersion = parseVersion(opts.version);
   }
 
-  /** One request with bounded retries and exponential backoff (with jitter; Retry-After wins). */
+  /** One request with bounded retries (core/retry: backoff with jitter, Retry-After honoured). */
   async request(req: ClusterRequest): Promise<ClusterResponse> {
     const maxRetries = req.retry === false ? 0 : (this.opts.maxRetries ?? 3);
-    const base = this.opts.retryBaseDelayMs ?? 200;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const res = await this.once(req);
-        if (!RETRYABLE_STATUS.has(res.statusCode) || attempt >= maxRetries) return res;
-        await sleep(retryAfterMs(res) ?? backoff(base, attempt));
-      } catch (err) {
-        const code = (err as { code?: string }).code;
-        if (attempt >= maxRetries || !code || !RETRYABLE_CODES.has(code)) throw this.wrapNetworkError(err, req);
-        await sleep(backoff(base, attempt));
-      }
+    try {
+      return await withRetries(() => this.once(req), {
+        policy: { baseMs: this.opts.retryBaseDelayMs ?? 200, capMs: 30_000, maxAttempts: maxRetries + 1 },
+        retryAfter: (o) => {
+          if (o.ok) return RETRYABLE_STATUS.has(o.value.statusCode) ? (retryAfterMs(o.value.headers['retry-after']) ?? 0) : undefined;
+          return isRetryableNetworkError(o.error) ? 0 : undefined;
+        },
+      });
+    } catch (err) {
+      throw this.wrapNetworkError(err, req);
     }
   }
 
@@ -146,21 +146,23 @@ export class ClusterClient {
     const message = (err as Error).message ?? String(err);
     if (err instanceof undiciErrors.UndiciError || RETRYABLE_CODES.has(code) || /certificate|self.signed|SSL/i.test(message)) {
       const hint = /certificate|self.signed/i.test(message) ? ' (the certificate is not trusted: fix it, or allow_insecure: true if you accept the risk)' : '';
-      return new UserError('CLUSTER_UNREACHABLE', `${req.method} ${this.endpoint.origin}${req.path} failed: ${code || message}${hint}`);
+      return new ClusterUnreachableError(`${req.method} ${this.endpoint.origin}${req.path} failed: ${code || message}${hint}`, RETRYABLE_CODES.has(code));
     }
     return err as Error;
   }
 }
 
-function backoff(baseMs: number, attempt: number): number {
-  const cap = Math.min(30_000, baseMs * 2 ** attempt);
-  return cap / 2 + Math.random() * (cap / 2);
+/** A request that got no answer; `transient` when another attempt may get one (a reset, a refused connection, a timeout). */
+export class ClusterUnreachableError extends UserError {
+  constructor(
+    message: string,
+    readonly transient: boolean,
+  ) {
+    super('CLUSTER_UNREACHABLE', message);
+  }
 }
 
-function retryAfterMs(res: ClusterResponse): number | undefined {
-  const value = res.headers['retry-after'];
-  const seconds = Number(Array.isArray(value) ? value[0] : value);
-  return Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds * 1000, 30_000) : undefined;
+function isRetryableNetworkError(err: unknown): boolean {
+  const code = (err as { code?: string }).code;
+  return code !== undefined && RETRYABLE_CODES.has(code);
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

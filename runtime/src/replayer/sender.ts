@@ -2,6 +2,8 @@ import { STATUS_CODES } from 'node:http';
 import { decodedBody, encodeBody, Header } from './http-message';
 import { headerObject, PreparedRequest } from './prepare';
 import { retryableBulkBody } from './bulk-retry';
+import { Backoff, BackoffPolicy, retryAfterMs } from '../core/retry';
+import { Semaphore } from '../core/semaphore';
 import { ConnectionError, ResponseHandler, ResponseHeaders, TargetConnection, TargetConnectionOptions } from './target-connection';
 
 export interface TargetAttempt {
@@ -30,11 +32,8 @@ export interface SendOptions {
 }
 
 const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504]);
-
-export function backoffMs(baseMs: number, attempt: number, capMs = 10_000): number {
-  const cap = Math.min(capMs, baseMs * 2 ** Math.min(attempt, 20));
-  return cap / 2 + Math.random() * (cap / 2);
-}
+/** A replayed request waits at most this long between attempts (Retry-After included). */
+const RETRY_CAP_MS = 10_000;
 
 /** Told once, when a request's attempts are over: the attempts, or why sending stopped. */
 export interface SendListener {
@@ -55,8 +54,9 @@ class RequestSend implements ResponseHandler {
   private readonly isBulk: boolean;
   private readonly firstFailure = Date.now();
   private body: Buffer;
-  private statusRetries = 0;
-  private connectionRetries = 0;
+  /** Made on the first retry of each kind: most requests never need one. */
+  private statusBackoff?: Backoff;
+  private connectionBackoff?: Backoff;
   /** When the attempt in flight was sent. */
   private started = 0;
 
@@ -107,23 +107,30 @@ class RequestSend implements ResponseHandler {
     const { attempts, opts } = this;
     attempts.push(a);
     if (a.error) {
-      if (Date.now() - this.firstFailure >= opts.connectionRetryMs) return this.listener.onSent(attempts);
-      return this.retry(this.connectionRetries++);
+      this.connectionBackoff ??= new Backoff(this.policy(Infinity, opts.connectionRetryMs - (Date.now() - this.firstFailure)));
+      return this.retry(this.connectionBackoff.next());
     }
-    if (this.statusRetries >= opts.maxRetries) return this.listener.onSent(attempts);
-    if (RETRYABLE_STATUS.has(a.statusCode!)) return this.retry(this.statusRetries++);
-    if (this.isBulk && a.statusCode === 200 && a.body) {
+    if (!RETRYABLE_STATUS.has(a.statusCode!) && !this.isBulk) return this.listener.onSent(attempts);
+    this.statusBackoff ??= new Backoff(this.policy(opts.maxRetries + 1));
+    if (RETRYABLE_STATUS.has(a.statusCode!)) return this.retry(this.statusBackoff.next(retryAfterMs(a.headers?.['retry-after'])));
+    if (this.isBulk && a.statusCode === 200 && a.body && this.statusBackoff.attempts <= opts.maxRetries) {
       const next = bulkRemainder(this.req.headers, this.body, a, opts.nonRetryableDocTypes);
       if (!next) return this.listener.onSent(attempts);
       this.body = next;
-      return this.retry(this.statusRetries++);
+      return this.retry(this.statusBackoff.next());
     }
     this.listener.onSent(attempts);
   }
 
-  private retry(n: number): void {
+  private policy(maxAttempts: number, deadlineMs = Infinity): BackoffPolicy {
+    return { baseMs: this.opts.retryBaseMs, capMs: RETRY_CAP_MS, maxAttempts, deadlineMs };
+  }
+
+  /** Sends again after `waitMs`; undefined: the attempts are over. */
+  private retry(waitMs: number | undefined): void {
+    if (waitMs === undefined) return this.listener.onSent(this.attempts);
     this.opts.onRetry?.();
-    setTimeout(() => this.send(), backoffMs(this.opts.retryBaseMs, n));
+    setTimeout(() => this.send(), waitMs);
   }
 }
 
@@ -137,34 +144,7 @@ function bulkRemainder(headers: Header[], sentBody: Buffer, a: TargetAttempt, no
   }
 }
 
-/** A global bound on requests in flight to the target. */
-export class Semaphore {
-  private waiters: (() => void)[] = [];
-  private used = 0;
-
-  constructor(private readonly limit: number) {}
-
-  get inFlight(): number {
-    return this.used;
-  }
-
-  /** Takes a slot now (true), or calls granted once one is handed over (false). */
-  acquire(granted: () => void): boolean {
-    if (this.used < this.limit) {
-      this.used++;
-      return true;
-    }
-    this.waiters.push(granted);
-    return false;
-  }
-
-  release(): void {
-    const next = this.waiters.shift();
-    // The slot passes on; the waiter runs in a microtask, not deep inside the releaser's stack.
-    if (next) queueMicrotask(next);
-    else this.used--;
-  }
-}
+export { Semaphore };
 
 export interface SessionJob {
   /** Wall-clock ms at which the request is due. */

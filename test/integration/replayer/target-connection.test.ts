@@ -219,6 +219,20 @@ describe('the replayer\'s target connection', () => {
     }
   });
 
+  it('stops a 429 storm that sends Retry-After (seconds or an HTTP-date) after --max-retries, keeping every answer', async () => {
+    const past = new Date(Date.now() - 60_000).toUTCString();
+    const target = await rawTarget((s) => s.write(`HTTP/1.1 429 Too Many Requests\r\nretry-after: ${target.received.length % 2 ? '0' : past}\r\ncontent-length: 0\r\n\r\n`));
+    const conn = new TargetConnection(target.url, plain);
+    try {
+      const attempts = await send(conn, prepared('PUT', '/i/_doc/1', '{"a":1}'), { maxRetries: 2 });
+      expect(attempts.map((a) => a.statusCode)).toEqual([429, 429, 429]);
+      expect(target.received).toHaveLength(3);
+    } finally {
+      conn.destroy();
+      await target.close();
+    }
+  });
+
   it('signs each attempt anew (SigV4) and sends the signed headers with the body\'s length', async () => {
     const target = await rawTarget((s, r) => {
       if (r.body.includes('"_id":"1"')) s.write(ok('{"errors":true,"items":[{"index":{"status":201}},{"index":{"status":503}}]}'));

@@ -5,16 +5,16 @@ import { pickBootstrapBrokers, resolveBrokers } from '../../../runtime/src/conso
 import { componentOf, groupByComponent } from '../../../runtime/src/console/metrics-source';
 import { inputSchema, runVerb, Verb } from '../../../runtime/src/console/verb';
 import { ClusterClient } from '../../../runtime/src/core/cluster-client';
-import { ConfigError, ERROR_CATALOG, UserError } from '../../../runtime/src/core/errors';
+import { CatalogCode, ConfigError, ERROR_CATALOG, EXIT_LEASE_LOST, UserError } from '../../../runtime/src/core/errors';
 
 describe('error catalog', () => {
   it('gives each code its HTTP status and exit code; unknown codes are 500 and exit 1', () => {
     expect(new UserError('ECS_SERVICE_MISSING', 'x')).toMatchObject({ httpStatus: 404, exitCode: 1 });
     expect(new UserError('NOT_CONFIGURED', 'x')).toMatchObject({ httpStatus: 409, exitCode: 2 });
     expect(new ConfigError('x')).toMatchObject({ code: 'CONFIG', httpStatus: 400, exitCode: 2 });
-    expect(new UserError('SOMETHING_NEW', 'x')).toMatchObject({ httpStatus: 500, exitCode: 1 });
+    expect(new UserError('SOMETHING_NEW' as CatalogCode, 'x')).toMatchObject({ httpStatus: 500, exitCode: 1 });
     expect(new UserError('CLUSTER_UNREACHABLE', 'x', 3).exitCode).toBe(3);
-    for (const [code, e] of Object.entries(ERROR_CATALOG)) expect([code, e.httpStatus >= 400 && e.httpStatus < 600, [1, 2].includes(e.exitCode)]).toEqual([code, true, true]);
+    for (const [code, e] of Object.entries(ERROR_CATALOG)) expect([code, e.httpStatus >= 400 && e.httpStatus < 600, [1, 2, EXIT_LEASE_LOST].includes(e.exitCode)]).toEqual([code, true, true]);
   });
 });
 

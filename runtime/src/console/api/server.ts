@@ -1,6 +1,6 @@
 import Ajv from 'ajv';
 import Fastify, { FastifyError, FastifyInstance, FastifyPluginAsync } from 'fastify';
-import { ConfigError, errorBody, UserError } from '../../core/errors';
+import { CatalogCode, ConfigError, errorBody, UserError } from '../../core/errors';
 import type { ConsoleContext } from '../context';
 import { StatusSampler, StatusWatch } from '../status-history';
 import { inputSchema, runVerb, Verb } from '../verb';
@@ -22,11 +22,11 @@ export interface ApiOptions {
   watch?: StatusWatch;
 }
 
-const errorSchema = { type: 'object', properties: { error: { type: 'string' }, message: { type: 'string' } } };
+const errorSchema = { type: 'object', properties: { error: { type: 'string' }, message: { type: 'string' }, hint: { type: 'string' } } };
 
 /** The catalog code for fastify's own errors (bad JSON, wrong media type, body too large...), by status. */
-function codeForStatus(status: number): string {
-  const byStatus: Record<number, string> = { 400: 'BAD_REQUEST', 401: 'UNAUTHORIZED', 404: 'ROUTE_NOT_FOUND', 413: 'BAD_REQUEST', 415: 'UNSUPPORTED_MEDIA_TYPE' };
+function codeForStatus(status: number): CatalogCode {
+  const byStatus: Record<number, CatalogCode> = { 400: 'BAD_REQUEST', 401: 'UNAUTHORIZED', 404: 'ROUTE_NOT_FOUND', 413: 'BAD_REQUEST', 415: 'UNSUPPORTED_MEDIA_TYPE' };
   return byStatus[status] ?? (status >= 500 ? 'INTERNAL' : 'BAD_REQUEST');
 }
 
@@ -87,13 +87,14 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   });
 
   app.setErrorHandler((err: FastifyError | UserError, _req, reply) => {
-    if ((err as FastifyError).validation) return reply.status(400).send({ error: 'BAD_REQUEST', message: err.message });
+    // Every answer goes through the catalog: code, message and hint.
+    if ((err as FastifyError).validation) return reply.status(400).send(errorBody(new UserError('BAD_REQUEST', err.message)));
     if (err instanceof UserError) return reply.status(err.httpStatus).send(errorBody(err));
     const status = (err as FastifyError).statusCode ?? 500;
-    const code = codeForStatus(status);
-    return reply.status(status >= 400 ? status : 500).send({ error: code, message: status >= 500 ? `internal error: ${err.message}` : err.message });
+    const body = errorBody(new UserError(codeForStatus(status), status >= 500 ? `internal error: ${err.message}` : err.message));
+    return reply.status(status >= 400 ? status : 500).send(body);
   });
-  app.setNotFoundHandler((req, reply) => reply.status(404).send({ error: 'ROUTE_NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}: GET /api/routes lists them` }));
+  app.setNotFoundHandler((req, reply) => reply.status(404).send(errorBody(new UserError('ROUTE_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}: GET /api/routes lists them`))));
 
   const groups = new Map<string, Verb[]>();
   for (const v of opts.verbs.filter((v) => !v.cliOnly)) groups.set(v.path[0], [...(groups.get(v.path[0]) ?? []), v]);

@@ -1,6 +1,7 @@
 import type { RequestClass } from './classify';
 import type { Comparator } from './compare';
 import { bodyBytes, Exchange, header, Side } from './exchange';
+import { Semaphore } from '../../core/semaphore';
 
 /*
  * Learned noise, as Diffy does it: a read sent to the source a second time answers differently
@@ -68,7 +69,7 @@ export class BaselineLearner {
   private readonly learned = new Map<string, Set<string>>();
   private readonly perEndpoint = new Map<string, number>();
   private readonly inFlight = new Set<Promise<void>>();
-  private readonly concurrency: number;
+  private readonly slots: Semaphore;
   private readonly random: () => number;
   readonly stats: BaselineStats;
 
@@ -76,7 +77,7 @@ export class BaselineLearner {
     private readonly comparator: Comparator,
     private readonly opts: BaselineOptions,
   ) {
-    this.concurrency = opts.concurrency ?? 4;
+    this.slots = new Semaphore(opts.concurrency ?? 4);
     this.random = opts.random ?? Math.random;
     this.stats = { sampleRate: opts.sampleRate, resent: 0, failed: 0, statusChanged: 0 };
   }
@@ -87,8 +88,11 @@ export class BaselineLearner {
     const n = this.perEndpoint.get(endpoint) ?? 0;
     if (n >= this.opts.maxPerEndpoint || (n > 0 && this.random() >= this.opts.sampleRate)) return;
     this.perEndpoint.set(endpoint, n + 1);
-    while (this.inFlight.size >= this.concurrency) await Promise.race(this.inFlight);
-    const p = this.learnFrom(ex, cls, endpoint).finally(() => this.inFlight.delete(p));
+    await this.slots.take();
+    const p = this.learnFrom(ex, cls, endpoint).finally(() => {
+      this.slots.release();
+      this.inFlight.delete(p);
+    });
     this.inFlight.add(p);
   }
 

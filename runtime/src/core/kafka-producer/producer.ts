@@ -1,4 +1,5 @@
 import type { Logger } from '../logging';
+import { Backoff, sleep } from '../retry';
 import { ApiKey, BrokerConnection, ConnectionConfig } from './broker-connection';
 import { KafkaProtocolError, PRODUCER_IDENTITY_LOST } from './errors';
 import { INIT_PRODUCER_ID, readInitProducerIdResponse, writeInitProducerIdRequest } from './init-producer-id';
@@ -126,17 +127,23 @@ export class LeanProducer {
 
   private async sendRound(topic: string, batches: SealedBatch[], acks: number): Promise<void> {
     let pending = batches;
-    for (let attempt = 0; ; attempt++) {
+    const backoff = new Backoff({ baseMs: this.backoffMs, capMs: 5_000, maxAttempts: this.retries + 1 });
+    for (;;) {
+      const attempt = backoff.attempts;
+      let failure: Error;
       try {
-        pending = await this.produceOnce(topic, pending, acks, attempt > 0);
+        pending = await this.produceOnce(topic, pending, acks, attempt > 1);
         if (pending.length === 0) return;
-        if (attempt >= this.retries) throw new Error(`Kafka: ${pending.reduce((n, b) => n + b.records.length, 0)} records were not acknowledged after ${attempt + 1} attempts`);
+        failure = new Error(`Kafka: ${pending.reduce((n, b) => n + b.records.length, 0)} records were not acknowledged after ${attempt} attempts`);
       } catch (err) {
-        if (attempt >= this.retries || !(err as { retriable?: boolean }).retriable) throw err;
-        this.opts.log?.debug({ err: (err as Error).message, attempt }, 'Kafka produce failed; retrying');
+        if (!(err as { retriable?: boolean }).retriable) throw err;
+        failure = err as Error;
       }
+      const wait = backoff.next();
+      if (wait === undefined) throw failure;
+      this.opts.log?.debug({ err: failure.message, attempt }, 'Kafka produce failed; retrying');
       this.topics.delete(topic);
-      await new Promise((r) => setTimeout(r, this.backoffMs * 2 ** attempt));
+      await sleep(wait);
     }
   }
 
@@ -175,7 +182,8 @@ export class LeanProducer {
   }
 
   private async initProducerId(): Promise<BatchIdentity> {
-    for (let i = 0; ; i++) {
+    const backoff = new Backoff({ baseMs: 100, capMs: 1000, maxAttempts: 21 });
+    for (;;) {
       const r = readInitProducerIdResponse(await this.anyBroker((conn) => conn.request(INIT_PRODUCER_ID.apiKey, INIT_PRODUCER_ID.version, writeInitProducerIdRequest)));
       if (r.errorCode === 0) return { producerId: r.producerId, producerEpoch: r.producerEpoch, baseSequence: 0 };
       const err = new KafkaProtocolError(r.errorCode, 'asking for an idempotent producer id');
@@ -183,8 +191,9 @@ export class LeanProducer {
         this.opts.log?.error({ err: err.message }, 'Kafka refused an idempotent producer id: capture is produced without idempotence (a retried batch may be written twice). Allow idempotent writes: kafka-cluster:WriteDataIdempotently for MSK IAM, or the IdempotentWrite ACL on the cluster');
         return NO_IDENTITY;
       }
-      if (!err.retriable || i >= 20) throw err;
-      await new Promise((res) => setTimeout(res, Math.min(100 * (i + 1), 1000)));
+      const wait = err.retriable ? backoff.next() : undefined;
+      if (wait === undefined) throw err;
+      await sleep(wait);
     }
   }
 
@@ -264,15 +273,17 @@ export class LeanProducer {
     const cached = this.topics.get(topic);
     if (cached && !refresh) return cached;
     // A topic that is being auto-created has no leaders for a moment.
-    for (let i = 0; ; i++) {
+    const backoff = new Backoff({ baseMs: 100, capMs: 200, maxAttempts: 21 });
+    for (;;) {
       const info = (await this.metadata([topic])).get(topic);
       if (info && info.code === 0 && info.leaders.length > 0 && info.leaders.every((l) => l >= 0)) {
         this.topics.set(topic, info);
         return info;
       }
       const code = info?.code || 5;
-      if (i >= 20 || (code !== 3 && code !== 5)) throw new KafkaProtocolError(code, `in the metadata of topic ${topic}`);
-      await new Promise((r) => setTimeout(r, 100));
+      const wait = code === 3 || code === 5 ? backoff.next() : undefined;
+      if (wait === undefined) throw new KafkaProtocolError(code, `in the metadata of topic ${topic}`);
+      await sleep(wait);
     }
   }
 
