@@ -43,7 +43,7 @@ const hits = ['a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'hot1', 'hot2', 'bad1', 'bad2'
 async function withWriter(stub: Awaited<ReturnType<typeof stubCluster>>, run: (writer: BulkWriter, failedFile: string) => Promise<void>) {
   const failedFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'bulk-storm-')), 'failed.jsonl');
   // The backfill's own client, which retries 4 times for every other request.
-  const client = makeClient({ endpoint: stub.endpoint, auth: { type: 'none' }, allowInsecure: false }, 4);
+  const client = await makeClient({ endpoint: stub.endpoint, auth: { type: 'none' }, allowInsecure: false }, 4);
   const writer = new BulkWriter(client, { maxBulkBytes: 1 << 20, maxInFlight: 2, compress: false, failedDocuments: new FileFailedDocuments(failedFile), maxItemRetries: 3, retryBaseMs: 5 });
   try {
     await run(writer, failedFile);

@@ -6,6 +6,7 @@ import { makeClient } from '../../../runtime/src/backfill/cluster-options';
 import { DocumentWorker, SETUP_ID, SetupDoc } from '../../../runtime/src/backfill/document-worker';
 import { FileFailedDocuments } from '../../../runtime/src/backfill/failed-documents';
 import { LeaseStore } from '../../../runtime/src/backfill/lease-store';
+import type { ClusterClient } from '../../../runtime/src/core/cluster-client';
 import { EXIT_LEASE_LOST } from '../../../runtime/src/core/errors';
 import { createLogger } from '../../../runtime/src/core/logging';
 import { stackEndpoints, uniqueName } from '../support/env';
@@ -14,8 +15,8 @@ import { bulkLoad, es } from './support/backfill-helpers';
 const { sourceUrl, targetUrl } = stackEndpoints();
 const index = uniqueName('bf-race');
 const workingState = uniqueName('.bf-ws-race');
-const source = makeClient({ endpoint: sourceUrl, auth: { type: 'none' }, allowInsecure: false }, 4);
-const target = makeClient({ endpoint: targetUrl, auth: { type: 'none' }, allowInsecure: false }, 4);
+let source: ClusterClient;
+let target: ClusterClient;
 
 /** A working-state store in which another worker takes the setup lease over just after this one planned the items. */
 class StolenSetupStore extends LeaseStore {
@@ -37,6 +38,8 @@ function worker(store: LeaseStore) {
 }
 
 beforeAll(async () => {
+  source = await makeClient({ endpoint: sourceUrl, auth: { type: 'none' }, allowInsecure: false }, 4);
+  target = await makeClient({ endpoint: targetUrl, auth: { type: 'none' }, allowInsecure: false }, 4);
   await es(sourceUrl, 'PUT', `/${index}`, { settings: { number_of_shards: 1, number_of_replicas: 0 } });
   await es(targetUrl, 'PUT', `/${index}`, { settings: { number_of_shards: 1, number_of_replicas: 0 } });
   await bulkLoad(sourceUrl, index, Array.from({ length: 20 }, (_, i) => ({ id: `d${i}`, source: { n: i } })));
