@@ -128,11 +128,8 @@ export function buildCommand(env: NodeJS.ProcessEnv = process.env): Command {
   return cmd;
 }
 
-/**
- * Parses the command line (and CAPTURE_PROXY_* variables) into a checked config. Throws
- * ConfigError for anything wrong; CommanderError for help/version (exit code in it).
- */
-export function parseProxyArgs(argv: string[], env: NodeJS.ProcessEnv = process.env, warn: (msg: string) => void = (m) => process.stderr.write(`${m}\n`)): ProxyConfig {
+/** The flags and CAPTURE_PROXY_* variables as the declarations parse them, before they are checked together. */
+export function parseProxyOptions(argv: string[], env: NodeJS.ProcessEnv = process.env, warn: (msg: string) => void = () => undefined): Record<string, any> {
   const cmd = buildCommand(env);
   try {
     cmd.parse(rewriteReferenceFlags(normalizeDashes(argv, warn), cmd, referenceProxyFlags), { from: 'user' });
@@ -141,7 +138,15 @@ export function parseProxyArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     throw err;
   }
   applyEnv(cmd, env);
-  const o = cmd.opts();
+  return cmd.opts();
+}
+
+/**
+ * Parses the command line (and CAPTURE_PROXY_* variables) into a checked config. Throws
+ * ConfigError for anything wrong; CommanderError for help/version (exit code in it).
+ */
+export function parseProxyArgs(argv: string[], env: NodeJS.ProcessEnv = process.env, warn: (msg: string) => void = (m) => process.stderr.write(`${m}\n`)): ProxyConfig {
+  const o = parseProxyOptions(argv, env, warn);
 
   if (!o.destinationUri) throw new ConfigError(`--destinationUri is required (e.g. --destinationUri http://localhost:19200, or ${envName('destinationUri')})`);
   const destination = new URL(o.destinationUri);

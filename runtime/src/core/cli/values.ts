@@ -72,7 +72,7 @@ const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, kib
 
 /** Byte sizes: 1048576, 512kb, 10mb, 1gb (binary units: 1kb = 1024 bytes), within [min, max]. */
 export function byteSizeArg(min = 0, max = Number.MAX_SAFE_INTEGER): ValueParser<number> {
-  const limits = min > 0 || max < Number.MAX_SAFE_INTEGER ? ` (${range('bytes', min, max).replace('bytes ', '')} bytes)` : '';
+  const limits = max < Number.MAX_SAFE_INTEGER ? ` (${min} to ${max} bytes)` : min > 0 ? ` (at least ${min} bytes)` : '';
   return (value) => {
     const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(value.trim());
     const mult = m ? SIZE_UNITS[m[2].toLowerCase()] : undefined;
