@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { Command, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { applyEnv, cliOption, CliOptionSpec, envVarName } from '../core/cli/options';
 import { integerArg, numberArg, portArg } from '../core/cli/values';
 import { exitWithError } from '../core/errors';
@@ -75,16 +75,20 @@ export function program(): Command {
     .addOption(opt('--target-gc-deletes <time>', 'index.gc_deletes held on target indices that get versioned deletes, so that an older write replayed late cannot bring a deleted document back (off: leave it)', { default: '24h' }))
     .addOption(opt('--restore-target-gc-deletes', 'put back the index.gc_deletes the replay raised on the target (after cutover), print them as JSON and exit'));
   return addReferenceOptions(cmd, opt)
-    .showHelpAfterError()
-    .exitOverride((err) => {
-      process.exit(err.exitCode === 0 ? 0 : 2);
-    });
+    // A usage error is one ConfigError line (parseCli); help and version a CommanderError with exit code 0.
+    .configureOutput({ outputError: () => undefined })
+    .exitOverride();
 }
 
 /** The command line and TRAFFIC_REPLAYER_* variables as the options resolveConfig checks. */
 export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): CliOptions {
   const cmd = program();
-  cmd.parse(rewriteReferenceFlags(argv, cmd, referenceReplayerFlags), { from: 'user' });
+  try {
+    cmd.parse(rewriteReferenceFlags(argv, cmd, referenceReplayerFlags), { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError && err.exitCode !== 0) throw new ConfigError(err.message.replace(/^error: /, ''));
+    throw err;
+  }
   applyEnv(cmd, env);
   const o = cmd.opts<CliOptions>();
   // The reference's target was a positional argument; --target-uri is the same.
@@ -226,4 +230,6 @@ async function main(): Promise<void> {
   }
 }
 
-if (require.main === module) main().catch(exitWithError);
+if (require.main === module) {
+  main().catch((err) => (err instanceof CommanderError ? process.exit(err.exitCode) : exitWithError(err)));
+}
