@@ -87,8 +87,10 @@ function installedProxyLine(where: string, lines: string[], parameters: Record<s
     const written = readFileSync(node.envFile, 'utf8');
     const args = /^PROXY_ARGS=(.*)$/m.exec(written)![1];
     const region = /^AWS_REGION=(.*)$/m.exec(written)?.[1];
+    // The unit's own variables (the journal directory) reach the proxy too.
+    const unitEnv = Object.fromEntries([...readFileSync(node.unitFile, 'utf8').matchAll(/^Environment=(\w+)=(.*)$/gm)].map((m) => [m[1], m[2]]));
     // systemd splits $PROXY_ARGS on whitespace.
-    return { where, argv: ['capture-proxy', ...args.split(/\s+/).filter(Boolean)], env: region ? { AWS_REGION: region } : {} };
+    return { where, argv: ['capture-proxy', ...args.split(/\s+/).filter(Boolean)], env: { ...unitEnv, ...(region ? { AWS_REGION: region } : {}) } };
   } finally {
     node.remove();
   }
@@ -200,6 +202,7 @@ test('every command line of the example deployment parses with the runtime\'s ow
   // The install script really ran: the proxy line carries the node port and the document's extra flags.
   const installed = lines.find((l) => /InstallCaptureProxy/.test(l.where))!;
   expect(installed.argv).toEqual(expect.arrayContaining(['--destinationUri', 'https://localhost:19200', '--enableMSKAuth', '--sslCertChainFile']));
+  expect(installed.env).toMatchObject({ AWS_REGION: 'us-east-1', CAPTURE_PROXY_JOURNAL_DIRECTORY: '/var/lib/capture-proxy-journal' });
 });
 
 test('the proxy fleet\'s proxies and forwarders, and extra arguments from context, parse too', async () => {

@@ -106,7 +106,8 @@ export function cliOption(flags: string, description: string, spec: CliOptionSpe
 
 /**
  * Reads the variables of the command's options into those the command line did not set: a switch
- * as true/false (parseSwitch), a value through the option's parser, a list split on whitespace.
+ * as true/false (parseSwitch, empty is false), a value through the option's parser (empty is
+ * unset), a list split on whitespace.
  * Call it after parsing (or from a preAction hook: readEnvBeforeActions).
  */
 export function applyEnv(cmd: Command, env: NodeJS.ProcessEnv = process.env): void {
@@ -119,6 +120,8 @@ export function applyEnv(cmd: Command, env: NodeJS.ProcessEnv = process.env): vo
     if (cmd.getOptionValueSource(key) === 'cli') continue;
     let value: unknown;
     if (isSwitch(option)) value = parseSwitch(variable, raw);
+    // An empty variable is an unset one (as `FOO=` in an env file means), not an empty value.
+    else if (!raw.trim()) continue;
     else {
       const words = option.variadic ? raw.trim().split(/\s+/).filter(Boolean) : [raw];
       const parse = optionParse.get(option);

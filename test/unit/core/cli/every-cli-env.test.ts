@@ -102,6 +102,9 @@ describe('replayer: every TRAFFIC_REPLAYER_* switch', () => {
   it('reads valued variables from the env it is given, through the flags\' parsers', () => {
     expect(replayerCli(['-i', 'x'], { TRAFFIC_REPLAYER_TARGET_URI: 'https://t:9200', TRAFFIC_REPLAYER_SPEEDUP_FACTOR: '2.5' })).toMatchObject({ targetUri: 'https://t:9200', speedupFactor: 2.5 });
     expectConfigError(() => replayerCli(argv, { TRAFFIC_REPLAYER_MAX_RETRIES: 'lots' }), 'TRAFFIC_REPLAYER_MAX_RETRIES (--max-retries) must be a whole number >= 0 (got "lots")');
+    // An empty variable is an unset one.
+    const unset = replayerCli(argv, { TRAFFIC_REPLAYER_MAX_RETRIES: '', TRAFFIC_REPLAYER_METRICS_PORT: ' ' });
+    expect([unset.maxRetries, unset.metricsPort]).toEqual([4, undefined]);
     // The command line wins over the variable.
     expect(replayerCli([...argv, '--max-retries', '2'], { TRAFFIC_REPLAYER_MAX_RETRIES: 'lots' }).maxRetries).toBe(2);
   });
