@@ -10,7 +10,7 @@ import type { ReplayerOptions } from './replayer';
 import { parseGcDeletes } from './tombstones';
 import { parseTransformerConfig } from './transforms/transformer-config';
 
-/** The CLI's options as its declarations parse them (cli.ts: numbers checked there, strings, booleans). */
+/** The CLI's options as its declarations (cli.ts) parse them: numbers already checked, strings, booleans. */
 export interface CliOptions {
   targetUri?: string;
   input?: string;
