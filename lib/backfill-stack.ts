@@ -4,7 +4,7 @@ import { basicAuthCredentials, sigv4Arg, sigv4Statements } from './cluster-acces
 import { ClusterConfig, MigrationConfig } from './config';
 import { MigrationService } from './migration-service';
 import { FAILED_DOCUMENTS_PREFIX, putUnder } from './results-bucket';
-import { metricsEnvironment, ServiceStackProps } from './service-stack-props';
+import { ServiceStackProps, sharedServiceProps } from './service-stack-props';
 
 function clusterArgs(side: 'source' | 'target', c: ClusterConfig): string[] {
   const args = [`--${side}-host`, c.endpoint];
@@ -33,24 +33,15 @@ export class BackfillStack extends Stack {
     const source = basicAuthCredentials(this, 'SourceSecret', config.sourceCluster, '--source-username', 'BACKFILL_SOURCE_USERNAME', 'BACKFILL_SOURCE_PASSWORD');
     const target = basicAuthCredentials(this, 'TargetSecret', config.targetCluster, '--target-username', 'BACKFILL_TARGET_USERNAME', 'BACKFILL_TARGET_PASSWORD');
     this.service = new MigrationService(this, 'Backfill', {
-      stage: config.stage,
+      ...sharedServiceProps(props),
       service: 'backfill',
-      cluster: props.cluster,
-      vpc: props.vpc,
-      subnets: props.subnets,
-      securityGroup: props.serviceSecurityGroup,
-      image: props.image,
       command: backfillCommand(config, [...source.args, ...target.args], props.resultsBucket.bucketName),
-      environment: metricsEnvironment(config),
       secrets: { ...source.secrets, ...target.secrets },
       cpu: config.backfill.cpu,
       memoryMiB: config.backfill.memoryMiB,
       ephemeralStorageGiB: config.backfill.ephemeralStorageGiB,
       desiredCount: 0,
       statements: [...sigv4Statements(this, config.sourceCluster), ...sigv4Statements(this, config.targetCluster), putUnder(props.resultsBucket, FAILED_DOCUMENTS_PREFIX)],
-      logRetentionDays: config.logRetentionDays,
-      logRemoval: config.removalPolicies.logGroups,
-      logEncryptionKey: props.logEncryptionKey,
     });
   }
 }

@@ -22,7 +22,7 @@ import { captureProducerStatements } from './kafka-arns';
 import { MigrationService } from './migration-service';
 import { ServiceId } from './naming';
 import { allowServiceEgress } from './service-egress';
-import { metricsEnvironment, ServiceStackProps } from './service-stack-props';
+import { ServiceStackProps, sharedServiceProps } from './service-stack-props';
 
 /** Where the proxies (and forwarders) listen for the load balancer, and serve /metrics for its health checks. */
 export const FLEET_PORT = 9200;
@@ -175,22 +175,14 @@ export class CaptureProxyFleetStack extends Stack {
     const { config } = this.props;
     const fleet = config.captureProxyService;
     const s = new MigrationService(this, id, {
-      stage: config.stage,
+      ...sharedServiceProps(this.props),
       service,
-      cluster: this.props.cluster,
-      vpc: this.props.vpc,
-      subnets: this.props.subnets,
       securityGroup: this.fleetSecurityGroup,
-      image: this.props.image,
       command,
-      environment: metricsEnvironment(config),
       cpu: fleet.cpu,
       memoryMiB: fleet.memoryMiB,
       desiredCount: fleet.desiredCount,
       statements,
-      logRetentionDays: config.logRetentionDays,
-      logRemoval: config.removalPolicies.logGroups,
-      logEncryptionKey: this.props.logEncryptionKey,
       portMappings: [{ containerPort: FLEET_PORT }, { containerPort: FLEET_HEALTH_PORT }],
       healthCheckGracePeriod: Duration.seconds(60),
     });

@@ -11,7 +11,7 @@ import { ClusterConfig } from './config';
 import { MigrationService } from './migration-service';
 import { consoleApiTokenSecretName, ecsClusterName, PARAM_SERVICES_YAML, parameterName, serviceName } from './naming';
 import { FAILED_DOCUMENTS_PREFIX, readUnder, TUPLES_PREFIX } from './results-bucket';
-import { metricsEnvironment, ServiceStackProps } from './service-stack-props';
+import { ServiceStackProps, sharedServiceProps } from './service-stack-props';
 import { LoadBalancerRefs, referenceConsoleGap, servicesYaml } from './services-yaml';
 
 export interface ConsoleStackProps extends ServiceStackProps {
@@ -83,18 +83,14 @@ export class ConsoleStack extends Stack {
         : []),
     ];
 
+    const shared = sharedServiceProps(props);
     this.service = new MigrationService(this, 'MigrationConsole', {
-      stage: config.stage,
+      ...shared,
       service: 'migration-console',
-      cluster: props.cluster,
-      vpc: props.vpc,
-      subnets: props.subnets,
-      securityGroup: props.serviceSecurityGroup,
-      image: props.image,
       // Beyond loopback (other tasks in the VPC reach it through the service security group), so with the token.
       command: ['migration-console', 'api', '--host', '0.0.0.0', '--port', '8000'],
       environment: {
-        ...metricsEnvironment(config),
+        ...shared.environment,
         MIGRATION_SERVICES_YAML_PARAMETER: parameterName(config.stage, config.deployId, PARAM_SERVICES_YAML),
         MIGRATION_SERVICES_YAML_HASH: this.servicesYamlHash,
         MIGRATION_ARTIFACTS_BUCKET: props.artifactsBucket.bucketName,
@@ -109,9 +105,6 @@ export class ConsoleStack extends Stack {
       memoryMiB: config.console.memoryMiB,
       desiredCount: 1,
       statements,
-      logRetentionDays: config.logRetentionDays,
-      logRemoval: config.removalPolicies.logGroups,
-      logEncryptionKey: props.logEncryptionKey,
       // How operators reach the console (aws ecs execute-command).
       operatorShell: true,
     });

@@ -6,7 +6,7 @@ import { basicAuthCredentials, sigv4Arg, sigv4Statements } from './cluster-acces
 import { KAFKA_TOPIC, MigrationConfig } from './config';
 import { MigrationService } from './migration-service';
 import { putUnder, TUPLES_PREFIX } from './results-bucket';
-import { metricsEnvironment, ServiceStackProps } from './service-stack-props';
+import { ServiceStackProps, sharedServiceProps } from './service-stack-props';
 
 /** The replayer's command line, from context (brokers and the results bucket are deploy-time values). */
 export function replayerCommand(config: MigrationConfig, brokers: string, credentialArgs: string[], resultsBucket: string): string[] {
@@ -40,15 +40,9 @@ export class ReplayerStack extends Stack {
     const creds = basicAuthCredentials(this, 'TargetSecret', config.targetCluster, '--target-username', 'TRAFFIC_REPLAYER_TARGET_USERNAME', 'TRAFFIC_REPLAYER_TARGET_PASSWORD');
     const k = props.kafkaArns;
     this.service = new MigrationService(this, 'TrafficReplayer', {
-      stage: config.stage,
+      ...sharedServiceProps(props),
       service: 'traffic-replayer',
-      cluster: props.cluster,
-      vpc: props.vpc,
-      subnets: props.subnets,
-      securityGroup: props.serviceSecurityGroup,
-      image: props.image,
       command: replayerCommand(config, brokers, creds.args, props.resultsBucket.bucketName),
-      environment: metricsEnvironment(config),
       secrets: creds.secrets,
       cpu: config.replayer.cpu,
       memoryMiB: config.replayer.memoryMiB,
@@ -60,9 +54,6 @@ export class ReplayerStack extends Stack {
         ...sigv4Statements(this, config.targetCluster),
         putUnder(props.resultsBucket, TUPLES_PREFIX),
       ],
-      logRetentionDays: config.logRetentionDays,
-      logRemoval: config.removalPolicies.logGroups,
-      logEncryptionKey: props.logEncryptionKey,
     });
   }
 }

@@ -5,6 +5,7 @@ import { IBucket } from 'aws-cdk-lib/aws-s3';
 import { IKey } from 'aws-cdk-lib/aws-kms';
 import { MigrationConfig } from './config';
 import { KafkaArns } from './kafka-arns';
+import type { MigrationServiceProps } from './migration-service';
 
 /** What every service stack takes from the network and infra stacks. */
 export interface ServiceStackProps extends StackProps {
@@ -24,6 +25,29 @@ export interface ServiceStackProps extends StackProps {
 }
 
 /** Settings every service reads to publish metrics (embedded metric format on stdout). */
-export function metricsEnvironment(config: MigrationConfig): Record<string, string> {
+function metricsEnvironment(config: MigrationConfig): Record<string, string> {
   return { MIGRATION_STAGE: config.stage, METRICS_NAMESPACE: 'OpenSearchMigrations', METRICS_FORMAT: 'emf', AWS_REGION: config.region };
+}
+
+/** The part of a MigrationService's props that every service stack passes the same way. */
+export type SharedServiceProps = Pick<MigrationServiceProps, 'stage' | 'cluster' | 'vpc' | 'subnets' | 'securityGroup' | 'image' | 'environment' | 'logRetentionDays' | 'logRemoval' | 'logEncryptionKey'>;
+
+/**
+ * Those props from the stack's: where the task runs, its image, the metrics settings (services
+ * add their own variables to `environment`) and its logs. A stack overrides what differs.
+ */
+export function sharedServiceProps(props: ServiceStackProps): SharedServiceProps {
+  const { config } = props;
+  return {
+    stage: config.stage,
+    cluster: props.cluster,
+    vpc: props.vpc,
+    subnets: props.subnets,
+    securityGroup: props.serviceSecurityGroup,
+    image: props.image,
+    environment: metricsEnvironment(config),
+    logRetentionDays: config.logRetentionDays,
+    logRemoval: config.removalPolicies.logGroups,
+    logEncryptionKey: props.logEncryptionKey,
+  };
 }

@@ -129,6 +129,6 @@ describe('local stack lifecycle', () => {
       stderr = String(err.stderr);
     }
     expect(code).toBe(2);
-    expect(stderr).toContain('expected a port number 1-65535, got "abc"');
+    expect(stderr).toContain('--source-port must be a whole number from 1 to 65535 (got "abc")');
   });
 });

@@ -50,25 +50,6 @@ export function makeClient(settings: ClusterSettings, connections = 16, env: Nod
   return openClusterClient(settings, { connections, userAgent: 'migration-assistant-backfill', timeoutMs: 120_000, maxRetries: 4 }, secretsManagerReader(env));
 }
 
-export function parsePositiveInt(name: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n <= 0) throw new ConfigError(`${name} must be a positive integer (got "${value}")`);
-    return n;
-  };
-}
-
-/** Human sizes for --max-bulk-bytes: 10mb, 512kb, 1048576. */
-export function parseBytes(name: string) {
-  return (value: string): number => {
-    const m = /^(\d+(?:\.\d+)?)\s*(b|kb|kib|mb|mib|gb|gib)?$/i.exec(value.trim());
-    if (!m) throw new ConfigError(`${name} must be a size such as 10mb or 1048576 (got "${value}")`);
-    const unit = (m[2] ?? 'b').toLowerCase();
-    const mult = unit.startsWith('k') ? 1024 : unit.startsWith('m') ? 1024 ** 2 : unit.startsWith('g') ? 1024 ** 3 : 1;
-    return Math.floor(Number(m[1]) * mult);
-  };
-}
-
 /** GET / first, so that a wrong password or host fails with a message about that, before any work. */
 export async function checkAccess(client: ClusterClient, side: 'source' | 'target'): Promise<void> {
   const res = await client.request({ method: 'GET', path: '/' });

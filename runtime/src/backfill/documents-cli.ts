@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 import { hostname } from 'node:os';
-import { Command, Option } from 'commander';
-import { cliOption, readSwitchEnvBeforeActions } from '../core/cli/options';
+import { Command } from 'commander';
+import { cliOption, readEnvBeforeActions } from '../core/cli/options';
+import { byteSizeArg, durationArg, integerArg } from '../core/cli/values';
 import { ConfigError, exitWithError } from '../core/errors';
 import { startEmfReporter } from '../core/emf';
 import { createLogger } from '../core/logging';
 import { s3Location, S3Location } from '../core/results/s3';
 import { parseAllowlist } from './allowlist';
-import { addClusterOptions, checkAccess, clusterSettings, loadConfig, makeClient, parseBytes, parsePositiveInt } from './cluster-options';
+import { addClusterOptions, checkAccess, clusterSettings, loadConfig, makeClient } from './cluster-options';
 import { DocumentWorker } from './document-worker';
 import { FailedDocumentSink, FileFailedDocuments, readFailedIds, S3FailedDocuments } from './failed-documents';
 import { DEFAULT_WORKING_STATE_INDEX, LeaseStore } from './lease-store';
@@ -17,26 +18,17 @@ import { planSourceIndices } from './source-reader';
 import { diffHashes, hashIndex, IndexDiff, isClean } from './verify';
 import { summarize, WorkItem } from './work-items';
 
-function parseDurationMs(name: string) {
-  return (value: string): number => {
-    const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
-    if (!m) throw new ConfigError(`${name} must be a duration such as 500ms, 30s or 5m (got "${value}")`);
-    const mult = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
-    return Math.round(Number(m[1]) * mult);
-  };
-}
-
 const workingStateOption = () =>
-  new Option('--working-state-index <name>', 'index on the target that holds work items and leases').env('BACKFILL_WORKING_STATE_INDEX').default(DEFAULT_WORKING_STATE_INDEX);
-const progressOption = () => new Option('--progress <mode>', 'bar, json (a line every 5 s) or none; default: bar on a terminal, else json').choices(['bar', 'json', 'none']).env('BACKFILL_PROGRESS');
+  cliOption('--working-state-index <name>', 'index on the target that holds work items and leases', { env: 'BACKFILL_WORKING_STATE_INDEX', default: DEFAULT_WORKING_STATE_INDEX });
+const progressOption = () => cliOption('--progress <mode>', 'bar, json (a line every 5 s) or none; default: bar on a terminal, else json', { env: 'BACKFILL_PROGRESS', choices: ['bar', 'json', 'none'] });
 
 /** --failed-documents-s3-*: the reference's tuple flags, for the backfill's refused documents. */
 function addFailedDocumentsS3Options(cmd: Command): Command {
   return cmd
-    .addOption(new Option('--failed-documents-s3-bucket <bucket>', 'the refused documents are in this S3 bucket (closed gzip objects), not in --failed-documents-file').env('BACKFILL_FAILED_DOCUMENTS_S3_BUCKET'))
-    .addOption(new Option('--failed-documents-s3-prefix <prefix>', 'key prefix of the failed-document objects').env('BACKFILL_FAILED_DOCUMENTS_S3_PREFIX').default('failed-documents/'))
-    .addOption(new Option('--failed-documents-s3-region <region>', 'the bucket\'s region (default: AWS_REGION)').env('BACKFILL_FAILED_DOCUMENTS_S3_REGION'))
-    .addOption(new Option('--failed-documents-s3-endpoint <url>', 'an S3-compatible endpoint (moto, MinIO)').env('BACKFILL_FAILED_DOCUMENTS_S3_ENDPOINT'));
+    .addOption(cliOption('--failed-documents-s3-bucket <bucket>', 'the refused documents are in this S3 bucket (closed gzip objects), not in --failed-documents-file', { env: 'BACKFILL_FAILED_DOCUMENTS_S3_BUCKET' }))
+    .addOption(cliOption('--failed-documents-s3-prefix <prefix>', 'key prefix of the failed-document objects', { env: 'BACKFILL_FAILED_DOCUMENTS_S3_PREFIX', default: 'failed-documents/' }))
+    .addOption(cliOption('--failed-documents-s3-region <region>', 'the bucket\'s region (default: AWS_REGION)', { env: 'BACKFILL_FAILED_DOCUMENTS_S3_REGION' }))
+    .addOption(cliOption('--failed-documents-s3-endpoint <url>', 'an S3-compatible endpoint (moto, MinIO)', { env: 'BACKFILL_FAILED_DOCUMENTS_S3_ENDPOINT' }));
 }
 
 function failedDocumentsS3(opts: Record<string, any>): S3Location | undefined {
@@ -164,25 +156,26 @@ async function verify(opts: Record<string, any>): Promise<number> {
   }
 }
 
-export function buildProgram(): Command {
+/** The document backfill's command line; `env` is where its BACKFILL_* variables are read. */
+export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
   const program = new Command('document-backfill').description('Copy every document of the source indices to the target, in parallel resumable workers, and verify the result').showHelpAfterError();
-  readSwitchEnvBeforeActions(program);
+  readEnvBeforeActions(program, env);
   addClusterOptions(addFailedDocumentsS3Options(
     program
       .command('run')
       .description('work until no work item is left (run several at once: they share the work through leases on the target)')
-      .addOption(new Option('--index-allowlist <names...>', 'indices to copy: exact names or regex:PATTERN (default: all but system indices)').env('BACKFILL_INDEX_ALLOWLIST'))
+      .addOption(cliOption('--index-allowlist <names...>', 'indices to copy: exact names or regex:PATTERN (default: all but system indices)', { env: 'BACKFILL_INDEX_ALLOWLIST' }))
       .addOption(workingStateOption())
-      .addOption(new Option('--worker-id <id>', 'this worker in leases and logs (default: host-pid)').env('BACKFILL_WORKER_ID'))
-      .addOption(new Option('--lease-duration <duration>', 'how long a silent worker keeps its work item').env('BACKFILL_LEASE_DURATION').default(300_000, '5m').argParser(parseDurationMs('--lease-duration')))
-      .addOption(new Option('--page-size <docs>', 'documents read per source request').env('BACKFILL_PAGE_SIZE').default(5000).argParser(parsePositiveInt('--page-size')))
-      .addOption(new Option('--items-in-flight <n>', 'work items (shard windows) each worker reads at once').env('BACKFILL_ITEMS_IN_FLIGHT').default(2).argParser(parsePositiveInt('--items-in-flight')))
-      .addOption(new Option('--docs-per-item <docs>', 'documents per work item when planning: each shard is split into _seq_no windows of about this many').env('BACKFILL_DOCS_PER_ITEM').default(50_000).argParser(parsePositiveInt('--docs-per-item')))
-      .addOption(new Option('--pages-in-flight <n>', 'pages being written at once per work item').env('BACKFILL_PAGES_IN_FLIGHT').default(3).argParser(parsePositiveInt('--pages-in-flight')))
-      .addOption(new Option('--max-bulk-bytes <size>', 'size of one _bulk request').env('BACKFILL_MAX_BULK_BYTES').default(10 * 1024 * 1024, '10mb').argParser(parseBytes('--max-bulk-bytes')))
-      .addOption(new Option('--max-in-flight <n>', '_bulk requests in flight per worker').env('BACKFILL_MAX_IN_FLIGHT').default(4).argParser(parsePositiveInt('--max-in-flight')))
-      .addOption(new Option('--compress <when>', 'gzip _bulk bodies: auto is on unless the target is on loopback').choices(['auto', 'on', 'off']).env('BACKFILL_COMPRESS').default('auto'))
-      .addOption(new Option('--failed-documents-file <file>', 'JSON lines of documents the target rejected, with the reason').env('BACKFILL_FAILED_DOCUMENTS_FILE').default('failed-documents.jsonl'))
+      .addOption(cliOption('--worker-id <id>', 'this worker in leases and logs (default: host-pid)', { env: 'BACKFILL_WORKER_ID' }))
+      .addOption(cliOption('--lease-duration <duration>', 'how long a silent worker keeps its work item', { env: 'BACKFILL_LEASE_DURATION', parse: durationArg({ minMs: 1 }), default: 300_000, defaultDescription: '5m' }))
+      .addOption(cliOption('--page-size <docs>', 'documents read per source request', { env: 'BACKFILL_PAGE_SIZE', parse: integerArg(1), default: 5000 }))
+      .addOption(cliOption('--items-in-flight <n>', 'work items (shard windows) each worker reads at once', { env: 'BACKFILL_ITEMS_IN_FLIGHT', parse: integerArg(1), default: 2 }))
+      .addOption(cliOption('--docs-per-item <docs>', 'documents per work item when planning: each shard is split into _seq_no windows of about this many', { env: 'BACKFILL_DOCS_PER_ITEM', parse: integerArg(1), default: 50_000 }))
+      .addOption(cliOption('--pages-in-flight <n>', 'pages being written at once per work item', { env: 'BACKFILL_PAGES_IN_FLIGHT', parse: integerArg(1), default: 3 }))
+      .addOption(cliOption('--max-bulk-bytes <size>', 'size of one _bulk request', { env: 'BACKFILL_MAX_BULK_BYTES', parse: byteSizeArg(1), default: 10 * 1024 * 1024, defaultDescription: '10mb' }))
+      .addOption(cliOption('--max-in-flight <n>', '_bulk requests in flight per worker', { env: 'BACKFILL_MAX_IN_FLIGHT', parse: integerArg(1), default: 4 }))
+      .addOption(cliOption('--compress <when>', 'gzip _bulk bodies: auto is on unless the target is on loopback', { env: 'BACKFILL_COMPRESS', choices: ['auto', 'on', 'off'], default: 'auto' }))
+      .addOption(cliOption('--failed-documents-file <file>', 'JSON lines of documents the target rejected, with the reason', { env: 'BACKFILL_FAILED_DOCUMENTS_FILE', default: 'failed-documents.jsonl' }))
       .addOption(cliOption('--disable-refresh-and-replicas', 'during the load, replicas 0 and refresh off on the target indices; restored when all is done', { env: 'BACKFILL_DISABLE_REFRESH_AND_REPLICAS' }))
       .addOption(progressOption())
       .option('--json', 'print the summary as JSON'),
@@ -200,9 +193,9 @@ export function buildProgram(): Command {
     program
       .command('verify')
       .description('compare document counts and a content hash per document between source and target; exit 1 when any differ')
-      .addOption(new Option('--index-allowlist <names...>', 'indices to verify (default: all but system indices)').env('BACKFILL_INDEX_ALLOWLIST'))
-      .addOption(new Option('--failed-documents-file <file>', 'documents listed here (rejected by the target) are reported but do not fail the verify'))
-      .addOption(new Option('--max-ids <n>', 'ids to print per index and kind').default(20).argParser(parsePositiveInt('--max-ids')))
+      .addOption(cliOption('--index-allowlist <names...>', 'indices to verify (default: all but system indices)', { env: 'BACKFILL_INDEX_ALLOWLIST' }))
+      .addOption(cliOption('--failed-documents-file <file>', 'documents listed here (rejected by the target) are reported but do not fail the verify'))
+      .addOption(cliOption('--max-ids <n>', 'ids to print per index and kind', { parse: integerArg(1), default: 20 }))
       .option('--json', 'print as JSON'),
   )).action(async (opts) => {
     process.exitCode = await verify(opts);

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-import { Command, Option } from 'commander';
-import { readSwitchEnvBeforeActions } from '../core/cli/options';
+import { Command } from 'commander';
+import { cliOption, readEnvBeforeActions } from '../core/cli/options';
 import { exitWithError } from '../core/errors';
 import { parseAllowlist } from './allowlist';
 import { addClusterOptions, checkAccess, clusterSettings, loadConfig, makeClient } from './cluster-options';
@@ -10,9 +10,9 @@ import { table } from '../core/table';
 
 const allowlistOptions = (cmd: Command) =>
   cmd
-    .addOption(new Option('--index-allowlist <names...>', 'indices: exact names or regex:PATTERN (default: all but system indices)').env('METADATA_INDEX_ALLOWLIST'))
-    .addOption(new Option('--index-template-allowlist <names...>', 'legacy and index templates (default: all but built-in ones)').env('METADATA_INDEX_TEMPLATE_ALLOWLIST'))
-    .addOption(new Option('--component-template-allowlist <names...>', 'component templates (default: all but built-in ones)').env('METADATA_COMPONENT_TEMPLATE_ALLOWLIST'));
+    .addOption(cliOption('--index-allowlist <names...>', 'indices: exact names or regex:PATTERN (default: all but system indices)', { env: 'METADATA_INDEX_ALLOWLIST' }))
+    .addOption(cliOption('--index-template-allowlist <names...>', 'legacy and index templates (default: all but built-in ones)', { env: 'METADATA_INDEX_TEMPLATE_ALLOWLIST' }))
+    .addOption(cliOption('--component-template-allowlist <names...>', 'component templates (default: all but built-in ones)', { env: 'METADATA_COMPONENT_TEMPLATE_ALLOWLIST' }));
 
 async function clients(opts: Record<string, any>) {
   const yaml = loadConfig(opts);
@@ -58,9 +58,10 @@ async function compare(opts: Record<string, any>): Promise<void> {
   }
 }
 
-export function buildProgram(): Command {
+/** The metadata migration's command line; `env` is where its variables are read. */
+export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
   const program = new Command('metadata-migration').description('Migrate templates, component templates, index templates and indices (settings, mappings, aliases) from the source to the target').showHelpAfterError();
-  readSwitchEnvBeforeActions(program);
+  readEnvBeforeActions(program, env);
   for (const [name, dryRun, description] of [
     ['evaluate', true, 'show what migrate would do, with the transforms; writes nothing'],
     ['migrate', false, 'create the items on the target (existing items are never overwritten); exit code = number of issues'],

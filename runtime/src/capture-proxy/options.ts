@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { envVarName, parseSwitch } from '../core/cli/options';
+import { Command, CommanderError } from 'commander';
+import { applyEnv, cliOption, CliOptionSpec, envVarName } from '../core/cli/options';
+import { byteSizeArg, durationArg, integerArg, isoDurationArg, portArg, urlArg } from '../core/cli/values';
 import { ConfigError } from '../core/errors';
 import { FramingRules, framingRulesFor } from '../core/http-framing-rules';
 import type { KafkaAuth } from '../core/kafka-client';
@@ -59,27 +60,6 @@ export function normalizeDashes(argv: string[], warn: (msg: string) => void): st
   });
 }
 
-function int(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
-  return (value: string) => {
-    if (!/^\d+$/.test(value.trim())) throw new InvalidArgumentError(`${name} must be a whole number (got "${value}")`);
-    const n = Number(value);
-    if (n < min || n > max) throw new InvalidArgumentError(`${name} must be between ${min} and ${max} (got ${n})`);
-    return n;
-  };
-}
-
-/** ISO-8601 durations as the reference's Duration.parse takes them (PT30S, PT1M30S, P1D). */
-export function isoDurationMs(name: string) {
-  return (value: string) => {
-    const m = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/i.exec(value.trim());
-    if (!m || value.trim().toUpperCase() === 'P' || /T$/i.test(value.trim())) throw new InvalidArgumentError(`${name} must be an ISO-8601 duration such as PT30S (got "${value}")`);
-    const [, d = '0', h = '0', min = '0', sec = '0'] = m;
-    const ms = ((Number(d) * 24 + Number(h)) * 60 + Number(min)) * 60_000 + Math.round(Number(sec) * 1000);
-    if (ms <= 0) throw new InvalidArgumentError(`${name} must be longer than 0 (got "${value}")`);
-    return ms;
-  };
-}
-
 function pairs(flag: string, values: string[] | undefined): Array<[string, string]> {
   if (!values || values.length === 0) return [];
   if (values.length % 2 !== 0) throw new ConfigError(`${flag} takes a NAME and a VALUE each time (got ${values.length} word(s): ${values.join(' ')})`);
@@ -88,20 +68,17 @@ function pairs(flag: string, values: string[] | undefined): Array<[string, strin
   return out;
 }
 
-export function buildCommand(): Command {
+/** The proxy's flags, each with its CAPTURE_PROXY_<FLAG> variable; `env` gives LOG_LEVEL's default. */
+export function buildCommand(env: NodeJS.ProcessEnv = process.env): Command {
   const cmd = new Command('capture-proxy')
     .description('Relays HTTP traffic to the source cluster and records every request and response (TrafficStream records) to Kafka or files.')
     .showHelpAfterError('(run capture-proxy --help for the flags)');
-  const opt = (flags: string, description: string, parse?: (v: string) => unknown, dflt?: unknown) => {
-    const o = new Option(flags, description);
-    const long = o.long!.slice(2);
-    if (o.required || o.optional) o.env(envName(long));
-    if (parse) o.argParser(parse as any);
-    if (dflt !== undefined) o.default(dflt);
-    cmd.addOption(o);
+  const opt = (flags: string, description: string, parse?: CliOptionSpec['parse'], dflt?: unknown, spec: CliOptionSpec = {}) => {
+    const long = /--([A-Za-z0-9]+)/.exec(flags)![1];
+    cmd.addOption(cliOption(flags, description, { ...spec, parse, default: dflt, env: envName(long) }));
   };
-  opt('--destinationUri <uri>', 'the source node to forward to, e.g. http://localhost:19200');
-  opt('--listenPort <port>', 'port to listen on', int('--listenPort', 0, 65535));
+  opt('--destinationUri <uri>', 'the source node to forward to, e.g. http://localhost:19200', urlArg('http://localhost:19200'));
+  opt('--listenPort <port>', 'port to listen on', portArg(0));
   opt('--listenHost <host>', 'address to listen on', undefined, '0.0.0.0');
   opt('--insecureDestination', 'do not verify the certificate of an https destination');
   opt('--sslCertChainFile <file>', 'PEM certificate chain: listen with TLS (with --sslKeyFile)');
@@ -109,60 +86,59 @@ export function buildCommand(): Command {
   opt('--sslClientCaFile <file>', 'PEM CA bundle: require and verify client certificates');
   opt('--sslTrustCertFile <file>', 'PEM CA bundle that client certificates are verified against (the reference\'s name; required with --requireClientAuth)');
   opt('--requireClientAuth', 'refuse clients without a certificate signed by --sslTrustCertFile (mutual TLS)');
-  opt('--destinationConnectionPoolSize <n>', 'connections to the destination kept open ahead of clients (0: none)', int('--destinationConnectionPoolSize', 0, 1024), 0);
-  opt('--destinationConnectionPoolTimeout <duration>', 'how long a warm connection waits before it is replaced (ISO-8601, e.g. PT30S)', isoDurationMs('--destinationConnectionPoolTimeout'), 30_000);
+  opt('--destinationConnectionPoolSize <n>', 'connections to the destination kept open ahead of clients (0: none)', integerArg(0, 1024), 0);
+  opt('--destinationConnectionPoolTimeout <duration>', 'how long a warm connection waits before it is replaced (ISO-8601, e.g. PT30S)', isoDurationArg(), 30_000);
   opt('--otelCollectorEndpoint <endpoint>', 'accepted for the reference\'s command lines and ignored: metrics are served by --metricsPort (Prometheus) or as EMF logs');
   opt('--kafkaConnection <brokers>', 'Kafka bootstrap servers, host:port[,host:port]');
   opt('--kafkaTopic <topic>', 'Kafka topic of the capture', undefined, 'logging-traffic-topic');
   opt('--kafkaClientId <id>', 'Kafka client id', undefined, 'HttpCaptureProxyProducer');
   opt('--enableMSKAuth', 'Kafka auth with AWS MSK IAM (same as --kafkaAuthType msk-iam)');
-  cmd.addOption(new Option('--kafkaAuthType <type>', 'Kafka auth').choices(['none', 'msk-iam', 'scram-sha-512', 'ssl']).env(envName('kafkaAuthType')));
+  opt('--kafkaAuthType <type>', 'Kafka auth', undefined, undefined, { choices: ['none', 'msk-iam', 'scram-sha-512', 'ssl'] });
   opt('--kafkaScramUsername <name>', 'SCRAM user (scram-sha-512)');
   opt('--kafkaScramPassword <password>', `SCRAM password (prefer the ${envName('kafkaScramPassword')} variable)`);
   opt('--kafkaConfigFile <file>', 'Kafka producer properties (security.protocol, sasl.mechanism, sasl.jaas.config, client.id, request.timeout.ms)');
   opt('--traceDirectory <dir>', 'write the capture to files here (base64 TrafficStream lines) instead of Kafka');
-  opt('--traceFileMaxBytes <n>', 'rotate capture files at this size', int('--traceFileMaxBytes', 4096), 100 * 1024 * 1024);
+  opt('--traceFileMaxBytes <n>', 'rotate capture files at this size', byteSizeArg(4096), 100 * 1024 * 1024);
   opt('--noCapture', 'relay only, record nothing');
   opt('--nodeId <id>', 'nodeId written in every record', undefined, os.hostname());
-  opt('--maxTrafficBufferSize <bytes>', 'largest TrafficStream record', int('--maxTrafficBufferSize', 4096, 64 * 1024 * 1024), 1024 * 1024);
-  cmd.addOption(new Option('--setHeader <nameValue...>', 'set a header on every forwarded request: NAME VALUE (repeatable)'));
-  cmd.addOption(new Option('--suppressCaptureForHeaderMatch <nameRegex...>', 'do not capture requests with a header matching: NAME REGEX (repeatable)'));
+  opt('--maxTrafficBufferSize <bytes>', 'largest TrafficStream record', byteSizeArg(4096, 64 * 1024 * 1024), 1024 * 1024);
+  opt('--setHeader <nameValue...>', 'set a header on every forwarded request: NAME VALUE (repeatable)');
+  opt('--suppressCaptureForHeaderMatch <nameRegex...>', 'do not capture requests with a header matching: NAME REGEX (repeatable)');
   opt('--suppressCaptureForMethod <regex>', 'do not capture requests whose method matches (with --suppressCaptureForUriPath: both must match)');
   opt('--suppressCaptureForUriPath <regex>', 'do not capture requests whose path matches');
   opt('--suppressMethodAndPath <regex>', 'do not capture requests whose "METHOD /path" matches');
-  opt('--captureAckTimeoutMs <ms>', 'how long a POST/PUT/DELETE/PATCH waits for Kafka to acknowledge its capture', int('--captureAckTimeoutMs', 1), 10_000);
-  cmd.addOption(
-    new Option(
-      '--unackedCapturePolicy <policy>',
-      'when that wait times out: forward (the capture is appended and fsync\'d to the journal first, then the request goes on; while Kafka is away, later writes go through the journal without the wait; 503 if the journal cannot take it) or reject (503, the request never reaches the source)',
-    )
-      .choices(['forward', 'reject'])
-      .default('forward')
-      .env(envName('unackedCapturePolicy')),
-  );
+  opt('--captureAckTimeoutMs <ms>', 'how long a POST/PUT/DELETE/PATCH waits for Kafka to acknowledge its capture', durationArg({ unit: 'ms', minMs: 1 }), 10_000);
+  opt('--unackedCapturePolicy <policy>', 'when that wait times out: forward (the capture is appended and fsync\'d to the journal first, then the request goes on; while Kafka is away, later writes go through the journal without the wait; 503 if the journal cannot take it) or reject (503, the request never reaches the source)', undefined, 'forward', { choices: ['forward', 'reject'] });
   opt('--sourceVersion <version>', 'the source cluster (ES_7.10, ES_6.8, OS_2.19, OS_1.3...): requests are framed as its HTTP server frames them', undefined, 'ES_7.10');
-  opt('--sourceMaxHeaderSize <bytes>', "the source's http.max_header_size", int('--sourceMaxHeaderSize', 1, 16 * 1024 * 1024), 8192);
-  opt('--sourceMaxInitialLineLength <bytes>', "the source's http.max_initial_line_length", int('--sourceMaxInitialLineLength', 1, 16 * 1024 * 1024), 4096);
-  opt('--sourceMaxContentLength <bytes>', "the source's http.max_content_length (an Expect: 100-continue request above it is refused 413 and its body read as requests; unset: not modelled)", int('--sourceMaxContentLength', 1));
-  opt('--headerTimeoutMs <ms>', 'close a connection whose request head is not complete after this long, recorded as a close (0: never, as Elasticsearch does by default)', int('--headerTimeoutMs', 0), 0);
-  opt('--maxBufferedCaptureBytes <bytes>', 'capture held in memory for Kafka before it spills to the journal', int('--maxBufferedCaptureBytes', 1024 * 1024), 64 * 1024 * 1024);
+  opt('--sourceMaxHeaderSize <bytes>', "the source's http.max_header_size", byteSizeArg(1, 16 * 1024 * 1024), 8192);
+  opt('--sourceMaxInitialLineLength <bytes>', "the source's http.max_initial_line_length", byteSizeArg(1, 16 * 1024 * 1024), 4096);
+  opt('--sourceMaxContentLength <bytes>', "the source's http.max_content_length (an Expect: 100-continue request above it is refused 413 and its body read as requests; unset: not modelled)", byteSizeArg(1));
+  opt('--headerTimeoutMs <ms>', 'close a connection whose request head is not complete after this long, recorded as a close (0: never, as Elasticsearch does by default)', durationArg({ unit: 'ms' }), 0);
+  opt('--maxBufferedCaptureBytes <bytes>', 'capture held in memory for Kafka before it spills to the journal', byteSizeArg(1024 * 1024), 64 * 1024 * 1024);
   opt('--journalDirectory <dir>', 'spill journal while Kafka is away (default: <tmp>/capture-proxy-journal-<listenPort>)');
-  opt('--maxJournalBytes <bytes>', 'journal size beyond which capture is dropped (counted, logged, metric)', int('--maxJournalBytes', 0), 1024 * 1024 * 1024);
-  opt('--captureFlushIntervalMs <ms>', 'emit the capture of quiet connections at least this often', int('--captureFlushIntervalMs', 10), 1000);
-  opt('--metricsPort <port>', 'serve Prometheus /metrics on this port', int('--metricsPort', 0, 65535));
+  opt('--maxJournalBytes <bytes>', 'journal size beyond which capture is dropped (counted, logged, metric)', byteSizeArg(0), 1024 * 1024 * 1024);
+  opt('--captureFlushIntervalMs <ms>', 'emit the capture of quiet connections at least this often', durationArg({ unit: 'ms', minMs: 10 }), 1000);
+  opt('--metricsPort <port>', 'serve Prometheus /metrics on this port', portArg(0));
   opt('--metricsHost <host>', 'address of the metrics listener', undefined, '0.0.0.0');
-  opt('--shutdownGraceMs <ms>', 'on SIGTERM, how long requests in flight may finish', int('--shutdownGraceMs', 0), 30_000);
-  opt('--numThreads <n>', `worker processes sharing the port, each connection in one of them (0: the number of cores, at most ${MAX_DEFAULT_THREADS})`, int('--numThreads', 0, MAX_THREADS), 0);
-  opt('--logLevel <level>', 'fatal, error, warn, info, debug', undefined, process.env.LOG_LEVEL ?? 'info');
+  opt('--shutdownGraceMs <ms>', 'on SIGTERM, how long requests in flight may finish', durationArg({ unit: 'ms' }), 30_000);
+  opt('--numThreads <n>', `worker processes sharing the port, each connection in one of them (0: the number of cores, at most ${MAX_DEFAULT_THREADS})`, integerArg(0, MAX_THREADS), 0);
+  opt('--logLevel <level>', 'fatal, error, warn, info, debug', undefined, env.LOG_LEVEL ?? 'info', { choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] });
   cmd.exitOverride();
   cmd.configureOutput({ writeErr: (s) => process.stderr.write(s) });
   return cmd;
 }
 
-/** A flag without a value, from its variable: true/1/yes/on or false/0/no/off. */
-function envSwitch(env: NodeJS.ProcessEnv, flag: string): boolean | undefined {
-  const raw = env[envName(flag)];
-  return raw === undefined ? undefined : parseSwitch(envName(flag), raw);
+/** The flags and CAPTURE_PROXY_* variables as the declarations parse them, before they are checked together. */
+export function parseProxyOptions(argv: string[], env: NodeJS.ProcessEnv = process.env, warn: (msg: string) => void = () => undefined): Record<string, any> {
+  const cmd = buildCommand(env);
+  try {
+    cmd.parse(rewriteReferenceFlags(normalizeDashes(argv, warn), cmd, referenceProxyFlags), { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError && err.exitCode !== 0) throw new ConfigError(err.message.replace(/^error: /, ''));
+    throw err;
+  }
+  applyEnv(cmd, env);
+  return cmd.opts();
 }
 
 /**
@@ -170,38 +146,10 @@ function envSwitch(env: NodeJS.ProcessEnv, flag: string): boolean | undefined {
  * ConfigError for anything wrong; CommanderError for help/version (exit code in it).
  */
 export function parseProxyArgs(argv: string[], env: NodeJS.ProcessEnv = process.env, warn: (msg: string) => void = (m) => process.stderr.write(`${m}\n`)): ProxyConfig {
-  const cmd = buildCommand();
-  const saved = { ...process.env };
-  // commander reads option env vars from process.env: give it exactly the env we were handed
-  // (a copy: `env` is often process.env itself).
-  const given = { ...env };
-  for (const k of Object.keys(process.env)) if (k.startsWith('CAPTURE_PROXY_')) delete process.env[k];
-  for (const [k, v] of Object.entries(given)) if (k.startsWith('CAPTURE_PROXY_')) process.env[k] = v;
-  try {
-    cmd.parse(rewriteReferenceFlags(normalizeDashes(argv, warn), cmd, referenceProxyFlags), { from: 'user' });
-  } catch (err) {
-    if (err instanceof CommanderError && err.exitCode !== 0) throw new ConfigError(err.message.replace(/^error: /, ''));
-    throw err;
-  } finally {
-    for (const k of Object.keys(process.env)) if (k.startsWith('CAPTURE_PROXY_') && !(k in saved)) delete process.env[k];
-    Object.assign(process.env, saved);
-  }
-  const o = cmd.opts();
-  // commander would set a boolean flag for any value of its variable, "false" included.
-  for (const option of cmd.options) {
-    const name = option.attributeName();
-    if (!option.required && !option.optional && o[name] === undefined) o[name] = envSwitch(env, option.long!.slice(2));
-  }
-  const envWords = (flag: string) => (env[envName(flag)] ? env[envName(flag)]!.trim().split(/\s+/) : undefined);
+  const o = parseProxyOptions(argv, env, warn);
 
   if (!o.destinationUri) throw new ConfigError(`--destinationUri is required (e.g. --destinationUri http://localhost:19200, or ${envName('destinationUri')})`);
-  let destination: URL;
-  try {
-    destination = new URL(o.destinationUri);
-  } catch {
-    throw new ConfigError(`--destinationUri must be a URL such as http://localhost:19200 (got "${o.destinationUri}")`);
-  }
-  if (destination.protocol !== 'http:' && destination.protocol !== 'https:') throw new ConfigError(`--destinationUri must start with http:// or https:// (got "${o.destinationUri}")`);
+  const destination = new URL(o.destinationUri);
   if (o.listenPort === undefined) throw new ConfigError(`--listenPort is required (e.g. --listenPort 9200, or ${envName('listenPort')})`);
 
   if (Boolean(o.sslCertChainFile) !== Boolean(o.sslKeyFile)) throw new ConfigError('--sslCertChainFile and --sslKeyFile go together: give both for a TLS listener, or neither');
@@ -239,10 +187,10 @@ export function parseProxyArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     capture = { kind: 'none' };
   }
 
-  const setHeaders = pairs('--setHeader', o.setHeader ?? envWords('setHeader'));
+  const setHeaders = pairs('--setHeader', o.setHeader);
   for (const [name] of setHeaders) if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) throw new ConfigError(`--setHeader: "${name}" is not a valid header name`);
   const rules = new CaptureRules({
-    headerMatches: pairs('--suppressCaptureForHeaderMatch', o.suppressCaptureForHeaderMatch ?? envWords('suppressCaptureForHeaderMatch')),
+    headerMatches: pairs('--suppressCaptureForHeaderMatch', o.suppressCaptureForHeaderMatch),
     method: o.suppressCaptureForMethod,
     uriPath: o.suppressCaptureForUriPath,
     methodAndPath: o.suppressMethodAndPath,
@@ -250,7 +198,6 @@ export function parseProxyArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   const sourceRules = framingRulesFor(o.sourceVersion);
   if (!sourceRules) throw new ConfigError(`--sourceVersion must name an Elasticsearch or OpenSearch version such as ES_7.10 or OS_2.19 (got "${o.sourceVersion}")`);
   const framingRules: FramingRules = { ...sourceRules, maxHeaderSize: o.sourceMaxHeaderSize, maxInitialLineLength: o.sourceMaxInitialLineLength, maxContentLength: o.sourceMaxContentLength };
-  if (!/^(fatal|error|warn|info|debug|trace|silent)$/.test(o.logLevel)) throw new ConfigError(`--logLevel must be one of fatal, error, warn, info, debug (got "${o.logLevel}")`);
 
   return {
     destination,

@@ -1,4 +1,5 @@
-import { Command, Option } from 'commander';
+import type { Command } from 'commander';
+import { cliOption } from '../core/cli/options';
 import type { ConsoleContext } from './context';
 import { runVerb, Verb } from './verb';
 
@@ -24,10 +25,7 @@ export function addVerbCommands(program: Command, verbs: Verb[], state: CliState
     for (const a of verb.args ?? []) cmd.argument(a.name, a.description, a.parse as any);
     const keys = new Map<string, string>();
     for (const o of verb.options ?? []) {
-      const option = new Option(o.flags, o.description);
-      if (o.choices) option.choices(o.choices);
-      if (o.parse) option.argParser(o.parse);
-      if (o.default !== undefined) option.default(o.default);
+      const option = cliOption(o.flags, o.description, { parse: o.parse, default: o.default, choices: o.choices });
       if (o.required) option.makeOptionMandatory();
       cmd.addOption(option);
       keys.set(option.attributeName(), o.key);

@@ -2,8 +2,9 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Command, Option } from 'commander';
-import { integerArg } from '../core/cli/options';
+import { Command } from 'commander';
+import { cliOption, readEnvBeforeActions } from '../core/cli/options';
+import { integerArg, portArg } from '../core/cli/values';
 import { exitWithError } from '../core/errors';
 import type { ServicesYaml } from '../core/services-yaml';
 import { readApiToken } from './api/auth';
@@ -19,134 +20,143 @@ import { REPLAYER_GROUP, TRAFFIC_TOPIC } from './kafka-admin';
 
 const VERSION = (JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
 
-const program = new Command('migration-console')
-  .description('Drive a migration: clusters, metadata, backfill and replay services, captured traffic, metrics, replay results.')
-  .option('--config-file <file>', 'services.yaml', process.env.MIGRATION_SERVICES_YAML_PATH ?? DEFAULT_SERVICES_YAML)
-  .addOption(new Option('--config <file>', 'the same as --config-file').hideHelp())
-  .option('--ssm-parameter <name>', 'read services.yaml from this SSM parameter instead (/migration/<stage>/<deployId>/servicesYamlFile)', process.env.MIGRATION_SERVICES_YAML_PARAMETER)
-  .option('--json', 'print results (and errors) as JSON')
-  .option('-v, --verbose', 'more output: progress lines and error stack traces', (_v: string, n: number) => n + 1, 0)
-  .version(VERSION, '--version', 'print the version')
-  // Global options go before the verb (as in the reference), so that `clusters curl --json BODY` is the verb's.
-  .enablePositionalOptions()
-  .showHelpAfterError()
-  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
+/** The console's command line; `env` is where its variables are read (MIGRATION_*). */
+export function buildProgram(env: NodeJS.ProcessEnv = process.env): { program: Command; state: CliState } {
+  const program = new Command('migration-console')
+    .description('Drive a migration: clusters, metadata, backfill and replay services, captured traffic, metrics, replay results.')
+    .addOption(cliOption('--config-file <file>', 'services.yaml', { env: 'MIGRATION_SERVICES_YAML_PATH', default: DEFAULT_SERVICES_YAML }))
+    .addOption(cliOption('--config <file>', 'the same as --config-file', { hidden: true }))
+    .addOption(cliOption('--ssm-parameter <name>', 'read services.yaml from this SSM parameter instead (/migration/<stage>/<deployId>/servicesYamlFile)', { env: 'MIGRATION_SERVICES_YAML_PARAMETER' }))
+    .option('--json', 'print results (and errors) as JSON')
+    .option('-v, --verbose', 'more output: progress lines and error stack traces', (_v: string, n: number) => n + 1, 0)
+    .version(VERSION, '--version', 'print the version')
+    // Global options go before the verb (as in the reference), so that `clusters curl --json BODY` is the verb's.
+    .enablePositionalOptions()
+    .showHelpAfterError()
+    .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
+  readEnvBeforeActions(program, env);
 
-let config: Promise<ServicesYaml> | undefined;
-function loadConfig(): Promise<ServicesYaml> {
-  const o = program.opts();
-  const explicitFile = program.getOptionValueSource('config') === 'cli' ? o.config : program.getOptionValueSource('configFile') === 'cli' ? o.configFile : undefined;
-  // An explicit file wins over the content the ECS task carries in its environment.
-  const content = explicitFile ? undefined : process.env.MIGRATION_SERVICES_YAML;
-  config ??= loadConsoleConfig({ content, file: explicitFile ?? o.configFile, ssmParameter: explicitFile ? undefined : o.ssmParameter });
-  return config;
-}
+  let config: Promise<ServicesYaml> | undefined;
+  function loadConfig(): Promise<ServicesYaml> {
+    const o = program.opts();
+    const explicitFile = program.getOptionValueSource('config') === 'cli' ? o.config : program.getOptionValueSource('configFile') === 'cli' ? o.configFile : undefined;
+    // An explicit file wins over the content the ECS task carries in its environment.
+    const content = explicitFile ? undefined : env.MIGRATION_SERVICES_YAML;
+    config ??= loadConsoleConfig({ content, file: explicitFile ?? o.configFile, ssmParameter: explicitFile ? undefined : o.ssmParameter });
+    return config;
+  }
 
-function context(tupleDir?: string): ConsoleContext {
-  const verbose = program.opts().verbose > 0;
-  return {
-    config: loadConfig,
-    stateDir: defaultStateDir(),
-    tupleDir,
-    env: process.env,
-    progress: (line) => {
-      if (verbose || process.stderr.isTTY) process.stderr.write(`${line}\n`);
-    },
-  };
-}
+  function context(tupleDir?: string): ConsoleContext {
+    const verbose = program.opts().verbose > 0;
+    return {
+      config: loadConfig,
+      stateDir: defaultStateDir(),
+      tupleDir,
+      env,
+      progress: (line) => {
+        if (verbose || process.stderr.isTTY) process.stderr.write(`${line}\n`);
+      },
+    };
+  }
 
-const state: CliState = { json: false, context: () => context() };
-program.hook('preAction', () => {
-  state.json = Boolean(program.opts().json);
-});
-addVerbCommands(program, CONSOLE_VERBS, state, GROUP_DESCRIPTIONS);
-
-program
-  .command('completion')
-  .description('print a shell completion script: source <(migration-console completion bash)')
-  .argument('<shell>', SHELLS.join(' | '))
-  .action((shell: string) => {
-    if (!(SHELLS as readonly string[]).includes(shell)) {
-      process.stderr.write(`error: completion for ${shell} is not supported: use one of ${SHELLS.join(', ')}\n`);
-      process.exit(2);
-    }
-    process.stdout.write(completionScript(program, shell as Shell));
+  const state: CliState = { json: false, context: () => context() };
+  program.hook('preAction', () => {
+    state.json = Boolean(program.opts().json);
   });
+  addVerbCommands(program, CONSOLE_VERBS, state, GROUP_DESCRIPTIONS);
 
-program
-  .command('api')
-  .description('serve the HTTP API under /api and the status page at / (what the console service runs)')
-  .addOption(new Option('--port <port>', 'port').argParser(integerArg(0, 65535)).default(Number(process.env.MIGRATION_CONSOLE_PORT ?? 8000)))
-  .addOption(new Option('--host <host>', 'address to listen on; anything but loopback needs a token').default(process.env.MIGRATION_CONSOLE_HOST ?? '127.0.0.1'))
-  .option('--token-file <file>', 'file holding the API token (else MIGRATION_CONSOLE_API_TOKEN): clients send Authorization: Bearer <token>')
-  .option('--tuple-dir <dir>', 'replay results for the tuple routes and the status page', process.env.MIGRATION_TUPLE_DIR)
-  .addOption(new Option('--sample-interval <seconds>', 'how often the status page\'s history is sampled (0: off)').argParser(integerArg(0, 3600)).default(10))
-  .option('--traffic-topic <topic>', 'the capture topic the status page follows', TRAFFIC_TOPIC)
-  .option('--replayer-group <group>', 'the replayers\' consumer group the status page follows', REPLAYER_GROUP)
-  .option('--working-state-index <name>', 'the backfill\'s working-state index the status page follows', DEFAULT_WORKING_STATE_INDEX)
-  .action(async (o: { port: number; host: string; tokenFile?: string; tupleDir?: string; sampleInterval: number; trafficTopic: string; replayerGroup: string; workingStateIndex: string }) => {
-    const app = await startApi({
-      context: context(o.tupleDir),
-      verbs: CONSOLE_VERBS,
-      host: o.host,
-      port: o.port,
-      token: readApiToken(o.tokenFile),
-      sampleIntervalMs: o.sampleInterval * 1000,
-      watch: { topic: o.trafficTopic, group: o.replayerGroup, workingStateIndex: o.workingStateIndex },
+  program
+    .command('completion')
+    .description('print a shell completion script: source <(migration-console completion bash)')
+    .argument('<shell>', SHELLS.join(' | '))
+    .action((shell: string) => {
+      if (!(SHELLS as readonly string[]).includes(shell)) {
+        process.stderr.write(`error: completion for ${shell} is not supported: use one of ${SHELLS.join(', ')}\n`);
+        process.exit(2);
+      }
+      process.stdout.write(completionScript(program, shell as Shell));
     });
-    const address = app.server.address();
-    const port = typeof address === 'object' && address ? address.port : o.port;
-    process.stderr.write(`migration console API on http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${port}/ (status page) and /api (GET /api/routes lists the routes)\n`);
-    const stop = () => app.close().then(() => process.exit(0));
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
-  });
 
-program
-  .command('demo')
-  .description('the local demo migration: real Kafka, Elasticsearch 7.10 and OpenSearch 2.19; capture, backfill, replay, verify')
-  .addOption(new Option('--proxy-port <port>', 'capture proxy port (clients talk to it)').argParser(integerArg(1, 65535)).default(9200))
-  .addOption(new Option('--kafka-port <port>', 'Kafka port').argParser(integerArg(1, 65535)).default(9092))
-  .addOption(new Option('--source-port <port>', 'Elasticsearch port').argParser(integerArg(1, 65535)).default(19200))
-  .addOption(new Option('--target-port <port>', 'OpenSearch port').argParser(integerArg(1, 65535)).default(29200))
-  .addOption(new Option('--documents <n>', 'historic documents on the source').argParser(integerArg(0)).default(30000))
-  .addOption(new Option('--live-seconds <s>', 'how long clients write through the proxy').argParser(integerArg(0)).default(20))
-  .option('--keep', 'leave the local stack running afterwards')
-  .option('--json', 'print the result as JSON')
-  .action(async (o) => {
-    const log = (line: string) => process.stderr.write(`${line}\n`);
-    const r = await runDemo({ proxyPort: o.proxyPort, ports: { kafka: o.kafkaPort, source: o.sourcePort, target: o.targetPort }, documents: o.documents, liveSeconds: o.liveSeconds, keep: Boolean(o.keep), log });
-    if (program.opts().json || o.json) {
-      process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
-    } else {
-      process.stdout.write(
-        `${[
-          '',
-          'Migration result',
-          ...r.indices.map((i) => `  ${i.index.padEnd(20)} source ${String(i.source).padStart(7)}  target ${String(i.target).padStart(7)}  ${i.source === i.target ? 'same' : 'DIFFERENT'}`),
-          `  ${r.liveRequests} live requests captured, ${r.report.tuples} replayed and compared: ${r.report.totals.same} same, ${r.report.totals.expected} expected, ${r.report.totals.different} different`,
-          ...r.report.byClass.map((c) => `    ${c.label.padEnd(22)} ${String(c.total).padStart(5)}: ${c.same} same, ${c.expected} expected, ${c.different} different`),
-          ...r.report.expectedReasons.map((e) => `    expected x${e.count}: ${e.text}`),
-          ...r.report.topDifferent.map((e) => `    DIFFERENT x${e.count}: ${e.endpoint} at ${e.paths.map((p) => p.path).join(', ')}`),
-          `  the comparison report with its charts: ${r.report.html}`,
-          `  verify (content hash of every document): ${r.verified ? 'source and target hold the same documents' : 'DIFFERENCES FOUND'}`,
-          `  time: ${Object.values(r.seconds).reduce((a, b) => a + b, 0).toFixed(0)} s in all`,
-        ].join('\n')}\n`,
-      );
-    }
-    // Ready means both: every document the same, and no answer that differs unexplained.
-    if (!r.verified || r.report.totals.different > 0) process.exitCode = 1;
-  });
+  program
+    .command('api')
+    .description('serve the HTTP API under /api and the status page at / (what the console service runs)')
+    .addOption(cliOption('--port <port>', 'port', { env: 'MIGRATION_CONSOLE_PORT', parse: portArg(0), default: 8000 }))
+    .addOption(cliOption('--host <host>', 'address to listen on; anything but loopback needs a token', { env: 'MIGRATION_CONSOLE_HOST', default: '127.0.0.1' }))
+    .option('--token-file <file>', 'file holding the API token (else MIGRATION_CONSOLE_API_TOKEN): clients send Authorization: Bearer <token>')
+    .addOption(cliOption('--tuple-dir <dir>', 'replay results for the tuple routes and the status page', { env: 'MIGRATION_TUPLE_DIR' }))
+    .addOption(cliOption('--sample-interval <seconds>', 'how often the status page\'s history is sampled (0: off)', { parse: integerArg(0, 3600), default: 10 }))
+    .option('--traffic-topic <topic>', 'the capture topic the status page follows', TRAFFIC_TOPIC)
+    .option('--replayer-group <group>', 'the replayers\' consumer group the status page follows', REPLAYER_GROUP)
+    .option('--working-state-index <name>', 'the backfill\'s working-state index the status page follows', DEFAULT_WORKING_STATE_INDEX)
+    .action(async (o: { port: number; host: string; tokenFile?: string; tupleDir?: string; sampleInterval: number; trafficTopic: string; replayerGroup: string; workingStateIndex: string }) => {
+      const app = await startApi({
+        context: context(o.tupleDir),
+        verbs: CONSOLE_VERBS,
+        host: o.host,
+        port: o.port,
+        token: readApiToken(o.tokenFile),
+        sampleIntervalMs: o.sampleInterval * 1000,
+        watch: { topic: o.trafficTopic, group: o.replayerGroup, workingStateIndex: o.workingStateIndex },
+      });
+      const address = app.server.address();
+      const port = typeof address === 'object' && address ? address.port : o.port;
+      process.stderr.write(`migration console API on http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${port}/ (status page) and /api (GET /api/routes lists the routes)\n`);
+      const stop = () => app.close().then(() => process.exit(0));
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+    });
 
-program
-  .command('local')
-  .description('the local stack of real servers: up | down | status (see `migration-console local --help`)')
-  .allowUnknownOption()
-  .helpOption(false)
-  .argument('[args...]')
-  .action((args: string[]) => {
-    const r = spawnSync(process.execPath, [path.join(__dirname, '..', 'local', 'cli.js'), ...args], { stdio: 'inherit' });
-    process.exit(r.status ?? 1);
-  });
+  program
+    .command('demo')
+    .description('the local demo migration: real Kafka, Elasticsearch 7.10 and OpenSearch 2.19; capture, backfill, replay, verify')
+    .addOption(cliOption('--proxy-port <port>', 'capture proxy port (clients talk to it)', { parse: portArg(), default: 9200 }))
+    .addOption(cliOption('--kafka-port <port>', 'Kafka port', { parse: portArg(), default: 9092 }))
+    .addOption(cliOption('--source-port <port>', 'Elasticsearch port', { parse: portArg(), default: 19200 }))
+    .addOption(cliOption('--target-port <port>', 'OpenSearch port', { parse: portArg(), default: 29200 }))
+    .addOption(cliOption('--documents <n>', 'historic documents on the source', { parse: integerArg(0), default: 30000 }))
+    .addOption(cliOption('--live-seconds <s>', 'how long clients write through the proxy', { parse: integerArg(0), default: 20 }))
+    .option('--keep', 'leave the local stack running afterwards')
+    .option('--json', 'print the result as JSON')
+    .action(async (o) => {
+      const log = (line: string) => process.stderr.write(`${line}\n`);
+      const r = await runDemo({ proxyPort: o.proxyPort, ports: { kafka: o.kafkaPort, source: o.sourcePort, target: o.targetPort }, documents: o.documents, liveSeconds: o.liveSeconds, keep: Boolean(o.keep), log });
+      if (program.opts().json || o.json) {
+        process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+      } else {
+        process.stdout.write(
+          `${[
+            '',
+            'Migration result',
+            ...r.indices.map((i) => `  ${i.index.padEnd(20)} source ${String(i.source).padStart(7)}  target ${String(i.target).padStart(7)}  ${i.source === i.target ? 'same' : 'DIFFERENT'}`),
+            `  ${r.liveRequests} live requests captured, ${r.report.tuples} replayed and compared: ${r.report.totals.same} same, ${r.report.totals.expected} expected, ${r.report.totals.different} different`,
+            ...r.report.byClass.map((c) => `    ${c.label.padEnd(22)} ${String(c.total).padStart(5)}: ${c.same} same, ${c.expected} expected, ${c.different} different`),
+            ...r.report.expectedReasons.map((e) => `    expected x${e.count}: ${e.text}`),
+            ...r.report.topDifferent.map((e) => `    DIFFERENT x${e.count}: ${e.endpoint} at ${e.paths.map((p) => p.path).join(', ')}`),
+            `  the comparison report with its charts: ${r.report.html}`,
+            `  verify (content hash of every document): ${r.verified ? 'source and target hold the same documents' : 'DIFFERENCES FOUND'}`,
+            `  time: ${Object.values(r.seconds).reduce((a, b) => a + b, 0).toFixed(0)} s in all`,
+          ].join('\n')}\n`,
+        );
+      }
+      // Ready means both: every document the same, and no answer that differs unexplained.
+      if (!r.verified || r.report.totals.different > 0) process.exitCode = 1;
+    });
 
-program.parseAsync(process.argv).catch((err) => exitWithError(err, { json: state.json || Boolean(program.opts().json), verbose: program.opts().verbose > 0 }));
+  program
+    .command('local')
+    .description('the local stack of real servers: up | down | status (see `migration-console local --help`)')
+    .allowUnknownOption()
+    .helpOption(false)
+    .argument('[args...]')
+    .action((args: string[]) => {
+      const r = spawnSync(process.execPath, [path.join(__dirname, '..', 'local', 'cli.js'), ...args], { stdio: 'inherit' });
+      process.exit(r.status ?? 1);
+    });
+
+  return { program, state };
+}
+
+if (require.main === module) {
+  const { program, state } = buildProgram();
+  program.parseAsync(process.argv).catch((err) => exitWithError(err, { json: state.json || Boolean(program.opts().json), verbose: program.opts().verbose > 0 }));
+}

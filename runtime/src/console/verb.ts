@@ -12,7 +12,7 @@ export interface VerbOption {
   flags: string;
   description: string;
   schema: JsonSchema;
-  /** Turns command-line text into the value (throw InvalidArgumentError); repeatable flags get the previous value. */
+  /** Turns command-line text into the value (a parser of core/cli/values, or one that throws ValueError); repeatable flags get the previous value. */
   parse?: (value: string, previous: any) => unknown;
   default?: unknown;
   choices?: readonly string[];

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-import { Command, Option } from 'commander';
-import { applySwitchEnv, cliOption, envVarName } from '../core/cli/options';
+import { Command, CommanderError, Option } from 'commander';
+import { applyEnv, cliOption, CliOptionSpec, envVarName } from '../core/cli/options';
+import { integerArg, numberArg, portArg } from '../core/cli/values';
 import { exitWithError } from '../core/errors';
 import { startEmfReporter } from '../core/emf';
 import { createKafka } from '../core/kafka-client';
@@ -24,10 +25,11 @@ import { TupleWriter } from './tuple-writer';
 const ENV_PREFIX = 'TRAFFIC_REPLAYER_';
 
 /** Every long flag also reads TRAFFIC_REPLAYER_<FLAG> (e.g. TRAFFIC_REPLAYER_TARGET_URI); switches as true/false. */
-function opt(flags: string, description: string, defaultValue?: string): Option {
+export type ReplayerOption = (flags: string, description: string, spec?: Omit<CliOptionSpec, 'env'>) => Option;
+const opt: ReplayerOption = (flags, description, spec = {}) => {
   const long = /--([a-z0-9-]+)/.exec(flags)![1];
-  return cliOption(flags, description, { env: envVarName(ENV_PREFIX, long), default: defaultValue });
-}
+  return cliOption(flags, description, { ...spec, env: envVarName(ENV_PREFIX, long) });
+};
 
 export function program(): Command {
   const cmd = new Command('traffic-replayer')
@@ -35,16 +37,16 @@ export function program(): Command {
     .addOption(opt('--target-uri <uri>', 'target cluster endpoint, e.g. https://target:9200'))
     .addOption(opt('-i, --input <file>', 'read base64 TrafficStream lines from FILE (- for stdin) instead of Kafka'))
     .addOption(opt('--kafka-traffic-brokers <list>', 'Kafka bootstrap servers host:port[,host:port]'))
-    .addOption(opt('--kafka-traffic-topic <topic>', 'topic holding the captured traffic', 'logging-traffic-topic'))
-    .addOption(opt('--kafka-traffic-group-id <id>', 'consumer group (replayers in one group share the partitions)', 'logging-group-default'))
-    .addOption(opt('--kafka-traffic-client-id <id>', 'Kafka client id', 'traffic-replayer'))
+    .addOption(opt('--kafka-traffic-topic <topic>', 'topic holding the captured traffic', { default: 'logging-traffic-topic' }))
+    .addOption(opt('--kafka-traffic-group-id <id>', 'consumer group (replayers in one group share the partitions)', { default: 'logging-group-default' }))
+    .addOption(opt('--kafka-traffic-client-id <id>', 'Kafka client id', { default: 'traffic-replayer' }))
     .addOption(opt('--kafka-traffic-enable-msk-auth', 'MSK IAM auth (SASL/OAUTHBEARER over TLS; region from AWS_REGION)'))
     .addOption(opt('--kafka-traffic-auth-type <type>', 'none | msk-iam | scram-sha-512 | ssl'))
     .addOption(opt('--kafka-traffic-username <user>', 'SCRAM user'))
     .addOption(opt('--kafka-traffic-password <password>', 'SCRAM password'))
     .addOption(opt('--kafka-traffic-plaintext', 'no TLS to Kafka even with SASL (local brokers)'))
-    .addOption(opt('--kafka-session-timeout-seconds <s>', 'a replayer silent this long loses its partitions to the others', '30'))
-    .addOption(opt('--speedup-factor <n>', 'replay this many times faster than captured', '1'))
+    .addOption(opt('--kafka-session-timeout-seconds <s>', 'a replayer silent this long loses its partitions to the others', { parse: numberArg({ min: 6 }), default: 30 }))
+    .addOption(opt('--speedup-factor <n>', 'replay this many times faster than captured', { parse: numberArg({ above: 0 }), default: 1 }))
     .addOption(opt('--target-username <user>', 'basic auth to the target (replaces the captured Authorization)'))
     .addOption(opt('--target-password <password>', 'basic auth password'))
     .addOption(opt('--sigv4-auth-header-service-region <service,region>', 'sign each request with SigV4, e.g. es,us-east-1 (aoss for Serverless)'))
@@ -53,38 +55,42 @@ export function program(): Command {
     .addOption(opt('--transformer-config <json>', 'request transforms, a JSON list: [{"TypeRemoval":{}},{"IndexRename":{"rules":[{"from":"a","to":"b"}]}},{"JsTransform":{"file":"t.js"}}]'))
     .addOption(opt('--transformer-config-file <file>', 'the same, from a file'))
     .addOption(opt('--user-agent <suffix>', 'appended to each request\'s User-Agent'))
-    .addOption(opt('--max-concurrent-requests <n>', 'requests in flight to the target at most', '1024'))
-    .addOption(opt('--max-pending-requests <n>', 'look-ahead window: requests read but not finished at most', '10000'))
-    .addOption(opt('--packet-timeout-seconds <s>', 'a source connection idle this long is closed', '70'))
-    .addOption(opt('--max-retries <n>', 'retries on 429/5xx and retryable _bulk items', '4'))
-    .addOption(opt('--target-down-retry-seconds <s>', 'how long a request keeps retrying while the target is unreachable', '600'))
-    .addOption(opt('--tuple-dir <dir>', 'where tuples go (rotated gzip JSON lines)', './tuples'))
-    .addOption(opt('--tuple-file-max-mb <n>', 'start a new tuple file after this size', '64'))
+    .addOption(opt('--max-concurrent-requests <n>', 'requests in flight to the target at most', { parse: integerArg(1), default: 1024 }))
+    .addOption(opt('--max-pending-requests <n>', 'look-ahead window: requests read but not finished at most', { parse: integerArg(1), default: 10000 }))
+    .addOption(opt('--packet-timeout-seconds <s>', 'a source connection idle this long is closed', { parse: numberArg({ min: 1 }), default: 70 }))
+    .addOption(opt('--max-retries <n>', 'retries on 429/5xx and retryable _bulk items', { parse: integerArg(0), default: 4 }))
+    .addOption(opt('--target-down-retry-seconds <s>', 'how long a request keeps retrying while the target is unreachable', { parse: numberArg({ min: 0 }), default: 600 }))
+    .addOption(opt('--tuple-dir <dir>', 'where tuples go (rotated gzip JSON lines)', { default: './tuples' }))
+    .addOption(opt('--tuple-file-max-mb <n>', 'start a new tuple file after this size', { parse: numberArg({ min: 1 }), default: 64 }))
     .addOption(opt('--tuple-s3-bucket <bucket>', 'write tuples to this S3 bucket (closed gzip objects) instead of --tuple-dir'))
-    .addOption(opt('--tuple-s3-prefix <prefix>', 'key prefix of the tuple objects', 'tuples/'))
+    .addOption(opt('--tuple-s3-prefix <prefix>', 'key prefix of the tuple objects', { default: 'tuples/' }))
     .addOption(opt('--tuple-s3-region <region>', 'the bucket\'s region (default: AWS_REGION)'))
     .addOption(opt('--tuple-s3-endpoint <url>', 'an S3-compatible endpoint (moto, MinIO, LocalStack)'))
-    .addOption(opt('--tuple-max-buffer-seconds <s>', 'with S3: a closed tuple object at least this often', '5'))
+    .addOption(opt('--tuple-max-buffer-seconds <s>', 'with S3: a closed tuple object at least this often', { parse: numberArg({ min: 0.1 }), default: 5 }))
     .addOption(opt('--tuple-keep-source-auth', 'keep the Authorization (and other credential headers) clients sent in the tuples; masked by default'))
-    .addOption(opt('--metrics-port <port>', 'serve Prometheus metrics on :PORT/metrics'))
-    .addOption(opt('--summary-interval-seconds <s>', 'how often a summary is logged', '5'))
-    .addOption(opt('--shutdown-grace-seconds <s>', 'on SIGTERM, how long in-flight requests may finish', '10'))
+    .addOption(opt('--metrics-port <port>', 'serve Prometheus metrics on :PORT/metrics', { parse: portArg(0) }))
+    .addOption(opt('--summary-interval-seconds <s>', 'how often a summary is logged', { parse: numberArg({ min: 1 }), default: 5 }))
+    .addOption(opt('--shutdown-grace-seconds <s>', 'on SIGTERM, how long in-flight requests may finish', { parse: numberArg({ min: 0 }), default: 10 }))
     .addOption(opt('--replay-writes-as-captured', 'send document writes exactly as captured: without the source\'s _id and _version, and those the source refused too (the reference\'s behaviour)'))
     .addOption(opt('--replay-refused-writes', 'also send the writes and _bulk items that the source answered with an error (as captured)'))
-    .addOption(opt('--target-gc-deletes <time>', 'index.gc_deletes held on target indices that get versioned deletes, so that an older write replayed late cannot bring a deleted document back (off: leave it)', '24h'))
+    .addOption(opt('--target-gc-deletes <time>', 'index.gc_deletes held on target indices that get versioned deletes, so that an older write replayed late cannot bring a deleted document back (off: leave it)', { default: '24h' }))
     .addOption(opt('--restore-target-gc-deletes', 'put back the index.gc_deletes the replay raised on the target (after cutover), print them as JSON and exit'));
   return addReferenceOptions(cmd, opt)
-    .showHelpAfterError()
-    .exitOverride((err) => {
-      process.exit(err.exitCode === 0 ? 0 : 2);
-    });
+    // A usage error is one ConfigError line (parseCli); help and version a CommanderError with exit code 0.
+    .configureOutput({ outputError: () => undefined })
+    .exitOverride();
 }
 
 /** The command line and TRAFFIC_REPLAYER_* variables as the options resolveConfig checks. */
 export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): CliOptions {
   const cmd = program();
-  cmd.parse(rewriteReferenceFlags(argv, cmd, referenceReplayerFlags), { from: 'user' });
-  applySwitchEnv(cmd, env);
+  try {
+    cmd.parse(rewriteReferenceFlags(argv, cmd, referenceReplayerFlags), { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError && err.exitCode !== 0) throw new ConfigError(err.message.replace(/^error: /, ''));
+    throw err;
+  }
+  applyEnv(cmd, env);
   const o = cmd.opts<CliOptions>();
   // The reference's target was a positional argument; --target-uri is the same.
   const positional = cmd.args[0];
@@ -225,4 +231,6 @@ async function main(): Promise<void> {
   }
 }
 
-if (require.main === module) main().catch(exitWithError);
+if (require.main === module) {
+  main().catch((err) => (err instanceof CommanderError ? process.exit(err.exitCode) : exitWithError(err)));
+}

@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { checkValue } from '../core/cli/options';
+import { urlArg } from '../core/cli/values';
 import { ConfigError } from '../core/errors';
 import type { KafkaAuth } from '../core/kafka-client';
 import { kafkaSettings } from '../core/kafka-settings';
@@ -8,7 +10,7 @@ import type { ReplayerOptions } from './replayer';
 import { parseGcDeletes } from './tombstones';
 import { parseTransformerConfig } from './transforms/transformer-config';
 
-/** The CLI's options as commander hands them over (strings, booleans). */
+/** The CLI's options as its declarations (cli.ts) parse them: numbers already checked, strings, booleans. */
 export interface CliOptions {
   targetUri?: string;
   input?: string;
@@ -21,8 +23,8 @@ export interface CliOptions {
   kafkaTrafficUsername?: string;
   kafkaTrafficPassword?: string;
   kafkaTrafficPlaintext?: boolean;
-  kafkaSessionTimeoutSeconds: string;
-  speedupFactor: string;
+  kafkaSessionTimeoutSeconds: number;
+  speedupFactor: number;
   targetUsername?: string;
   targetPassword?: string;
   sigv4AuthHeaderServiceRegion?: string;
@@ -31,39 +33,39 @@ export interface CliOptions {
   transformerConfig?: string;
   transformerConfigFile?: string;
   userAgent?: string;
-  maxConcurrentRequests: string;
-  maxPendingRequests: string;
-  packetTimeoutSeconds: string;
-  maxRetries: string;
-  targetDownRetrySeconds: string;
+  maxConcurrentRequests: number;
+  maxPendingRequests: number;
+  packetTimeoutSeconds: number;
+  maxRetries: number;
+  targetDownRetrySeconds: number;
   tupleDir: string;
-  tupleFileMaxMb: string;
+  tupleFileMaxMb: number;
   tupleS3Bucket?: string;
   tupleS3Prefix: string;
   tupleS3Region?: string;
   tupleS3Endpoint?: string;
-  tupleMaxBufferSeconds: string;
+  tupleMaxBufferSeconds: number;
   tupleKeepSourceAuth?: boolean;
-  metricsPort?: string;
-  summaryIntervalSeconds: string;
-  shutdownGraceSeconds: string;
+  metricsPort?: number;
+  summaryIntervalSeconds: number;
+  shutdownGraceSeconds: number;
   // The reference's flags (reference-options.ts).
   authHeaderValue?: string;
   kafkaTrafficPropertyFile?: string;
-  targetResponseTimeout: string;
-  lookaheadTimeWindow?: string;
-  quiescentPeriodMs: string;
+  targetResponseTimeout: number;
+  lookaheadTimeWindow?: number;
+  quiescentPeriodMs: number;
   nonRetryableDocExceptionTypes?: string;
   transformerConfigEncoded?: string;
   numClientThreads?: string;
   otelCollectorEndpoint?: string;
   mode: string;
-  startOffset?: string;
-  endOffset?: string;
-  startTime?: string;
-  endTime?: string;
-  previewBytesRead: string;
-  previewBytesWrite: string;
+  startOffset?: number;
+  endOffset?: number;
+  startTime?: number;
+  endTime?: number;
+  previewBytesRead: number;
+  previewBytesWrite: number;
   replayWritesAsCaptured?: boolean;
   replayRefusedWrites?: boolean;
   targetGcDeletes?: string;
@@ -104,24 +106,11 @@ export interface ReplayerConfig extends SendingOptions {
   restoreTargetGcDeletes: boolean;
 }
 
-export function number(flag: string, value: string, opts: { min: number; integer?: boolean }): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < opts.min || (opts.integer && !Number.isInteger(n))) {
-    throw new ConfigError(`--${flag} must be ${opts.integer ? 'an integer' : 'a number'} >= ${opts.min} (got "${value}")`);
-  }
-  return n;
-}
-
 /** Checks the flags together and turns them into typed settings; every problem is a ConfigError. */
 export function resolveConfig(o: CliOptions, env: NodeJS.ProcessEnv = process.env): ReplayerConfig {
   if (!o.targetUri) throw new ConfigError('--target-uri is required (e.g. https://target:9200, or TRAFFIC_REPLAYER_TARGET_URI)');
-  let target: URL;
-  try {
-    target = new URL(o.targetUri);
-  } catch {
-    throw new ConfigError(`--target-uri must be a URL such as https://target:9200 (got "${o.targetUri}")`);
-  }
-  if (target.protocol !== 'http:' && target.protocol !== 'https:') throw new ConfigError(`--target-uri must be http:// or https:// (got "${target.protocol}")`);
+  // Checked here, not by the option: the reference's positional form gives it too.
+  const target = new URL(checkValue('--target-uri', o.targetUri, urlArg('https://target:9200')));
   const warnings: string[] = [];
   // The restore of gc_deletes needs the target only.
   const kafka = o.restoreTargetGcDeletes && !o.input && !o.kafkaTrafficBrokers ? undefined : resolveInput(o, warnings, env);
@@ -171,10 +160,10 @@ export function resolveConfig(o: CliOptions, env: NodeJS.ProcessEnv = process.en
   }
   const transforms = transformText ? parseTransformerConfig(transformText, transformFlags[0] || '--transformer-config') : [];
 
-  const packetTimeoutMs = number('packet-timeout-seconds', o.packetTimeoutSeconds, { min: 1 }) * 1000;
+  const packetTimeoutMs = o.packetTimeoutSeconds * 1000;
   let lookaheadMs: number | undefined;
   if (o.lookaheadTimeWindow !== undefined) {
-    lookaheadMs = number('lookahead-time-window', o.lookaheadTimeWindow, { min: 1 }) * 1000;
+    lookaheadMs = o.lookaheadTimeWindow * 1000;
     // As the reference: connections must be able to expire within the window that is read ahead.
     if (lookaheadMs <= packetTimeoutMs) throw new ConfigError(`--lookahead-time-window (${o.lookaheadTimeWindow}) must be greater than --packet-timeout-seconds (${o.packetTimeoutSeconds})`);
   }
@@ -200,30 +189,26 @@ export function resolveConfig(o: CliOptions, env: NodeJS.ProcessEnv = process.en
     sigv4,
     userAgent: o.userAgent,
     transforms,
-    speedupFactor: (() => {
-      const n = number('speedup-factor', o.speedupFactor, { min: 0 });
-      if (n <= 0) throw new ConfigError(`--speedup-factor must be greater than 0 (got "${o.speedupFactor}")`);
-      return n;
-    })(),
-    maxConcurrentRequests: number('max-concurrent-requests', o.maxConcurrentRequests, { min: 1, integer: true }),
-    maxPendingRequests: number('max-pending-requests', o.maxPendingRequests, { min: 1, integer: true }),
+    speedupFactor: o.speedupFactor,
+    maxConcurrentRequests: o.maxConcurrentRequests,
+    maxPendingRequests: o.maxPendingRequests,
     packetTimeoutMs,
-    requestTimeoutMs: number('target-response-timeout', o.targetResponseTimeout, { min: 1 }) * 1000,
+    requestTimeoutMs: o.targetResponseTimeout * 1000,
     lookaheadMs,
-    quiescentMs: number('quiescent-period-ms', o.quiescentPeriodMs, { min: 0, integer: true }),
+    quiescentMs: o.quiescentPeriodMs,
     nonRetryableDocTypes: nonRetryable ? new Set(nonRetryable) : undefined,
     warnings,
-    maxRetries: number('max-retries', o.maxRetries, { min: 0, integer: true }),
-    connectionRetryMs: number('target-down-retry-seconds', o.targetDownRetrySeconds, { min: 0 }) * 1000,
+    maxRetries: o.maxRetries,
+    connectionRetryMs: o.targetDownRetrySeconds * 1000,
     insecure: !!o.insecure,
     tupleDir: o.tupleDir,
-    tupleFileMaxBytes: number('tuple-file-max-mb', o.tupleFileMaxMb, { min: 1 }) * 1024 * 1024,
+    tupleFileMaxBytes: o.tupleFileMaxMb * 1024 * 1024,
     tupleS3,
-    tupleMaxBufferMs: number('tuple-max-buffer-seconds', o.tupleMaxBufferSeconds, { min: 0.1 }) * 1000,
+    tupleMaxBufferMs: o.tupleMaxBufferSeconds * 1000,
     keepSourceAuth: !!o.tupleKeepSourceAuth,
-    metricsPort: o.metricsPort === undefined ? undefined : number('metrics-port', o.metricsPort, { min: 0, integer: true }),
-    summaryIntervalMs: number('summary-interval-seconds', o.summaryIntervalSeconds, { min: 1 }) * 1000,
-    shutdownGraceMs: number('shutdown-grace-seconds', o.shutdownGraceSeconds, { min: 0 }) * 1000,
+    metricsPort: o.metricsPort,
+    summaryIntervalMs: o.summaryIntervalSeconds * 1000,
+    shutdownGraceMs: o.shutdownGraceSeconds * 1000,
     replayWritesAsCaptured: !!o.replayWritesAsCaptured,
     replayRefusedWrites: !!o.replayRefusedWrites,
     // Versioned deletes only: as captured, a replay has no tombstone versions to keep.
@@ -257,7 +242,7 @@ export function resolveKafka(o: CliOptions, warnings: string[], env: NodeJS.Proc
     clientId: kafka.clientId,
     auth: kafka.auth,
     tls: kafka.tls,
-    sessionTimeoutMs: number('kafka-session-timeout-seconds', o.kafkaSessionTimeoutSeconds, { min: 6 }) * 1000,
+    sessionTimeoutMs: o.kafkaSessionTimeoutSeconds * 1000,
     requestTimeoutMs: kafka.requestTimeoutMs,
   };
 }

@@ -6,7 +6,7 @@ import { createKafka } from '../core/kafka-client';
 import type { Logger } from '../core/logging';
 import { decodeTrafficStream, observationKind, TrafficObservation, TrafficStream, timestampToMillis } from '../core/traffic-stream';
 import { decodeCaptureLine, openCaptureLines } from './capture-input';
-import { CliOptions, KafkaInput, number, resolveInput } from './config';
+import { CliOptions, KafkaInput, resolveInput } from './config';
 import { parseRequest, parseResponse } from './http-message';
 import { CapturedRequest, Reassembler, RecordRef } from './reassembler';
 import type { DumpModeName } from './reference-options';
@@ -32,8 +32,6 @@ export interface DumpConfig {
   warnings: string[];
 }
 
-const optionalNumber = (flag: string, v: string | undefined) => (v === undefined ? undefined : number(flag, v, { min: 0, integer: true }));
-
 export function resolveDumpConfig(o: CliOptions, mode: DumpMode, env: NodeJS.ProcessEnv = process.env): DumpConfig {
   const warnings: string[] = [];
   const kafka = resolveInput(o, warnings, env);
@@ -41,15 +39,15 @@ export function resolveDumpConfig(o: CliOptions, mode: DumpMode, env: NodeJS.Pro
     mode,
     input: o.input,
     kafka,
-    startOffset: optionalNumber('start-offset', o.startOffset),
-    endOffset: optionalNumber('end-offset', o.endOffset),
-    startTimeMs: o.startTime === undefined ? undefined : number('start-time', o.startTime, { min: 0 }) * 1000,
-    endTimeMs: o.endTime === undefined ? undefined : number('end-time', o.endTime, { min: 0 }) * 1000,
-    previewRead: number('preview-bytes-read', o.previewBytesRead, { min: 0, integer: true }),
-    previewWrite: number('preview-bytes-write', o.previewBytesWrite, { min: 0, integer: true }),
+    startOffset: o.startOffset,
+    endOffset: o.endOffset,
+    startTimeMs: o.startTime === undefined ? undefined : o.startTime * 1000,
+    endTimeMs: o.endTime === undefined ? undefined : o.endTime * 1000,
+    previewRead: o.previewBytesRead,
+    previewWrite: o.previewBytesWrite,
     warnings,
   };
-  const ranged = [o.startOffset && '--start-offset', o.endOffset && '--end-offset', o.startTime && '--start-time', o.endTime && '--end-time'].filter(Boolean);
+  const ranged = [o.startOffset !== undefined && '--start-offset', o.endOffset !== undefined && '--end-offset', o.startTime !== undefined && '--start-time', o.endTime !== undefined && '--end-time'].filter(Boolean);
   if (o.input && ranged.length) throw new ConfigError(`${ranged.join(', ')} select records of a Kafka topic; with -i the whole file is dumped`);
   if (c.startOffset !== undefined && c.endOffset !== undefined && c.endOffset < c.startOffset) throw new ConfigError(`--end-offset (${c.endOffset}) is before --start-offset (${c.startOffset})`);
   if (c.startTimeMs !== undefined && c.endTimeMs !== undefined && c.endTimeMs < c.startTimeMs) throw new ConfigError(`--end-time (${o.endTime}) is before --start-time (${o.startTime})`);

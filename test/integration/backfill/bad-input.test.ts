@@ -64,5 +64,5 @@ test('a missing host or a bad flag value is a usage error (exit 2) that says how
   expect(r.stderr).toContain('no source cluster: pass --source-host <url>');
   const bad = await runCli(DOCUMENTS_CLI, ['run', '--source-host', sourceUrl, '--target-host', targetUrl, '--page-size', 'lots']);
   expect(bad.code).toBe(2);
-  expect(bad.stderr).toContain('--page-size must be a positive integer (got "lots")');
+  expect(bad.stderr).toContain('--page-size must be a whole number >= 1 (got "lots")');
 });

@@ -117,7 +117,7 @@ describe('capture-proxy command line', () => {
     [['--destinationUri', 'http://x:1', '--listenPort', '1', '--kafkaConnection', 'nohostport'], /expected host:port/],
     [['--destinationUri', 'http://x:1', '--listenPort', '1', '--noCapture', '--setHeader', 'X-A'], /NAME and a VALUE/],
     [['--destinationUri', 'http://x:1', '--listenPort', '1', '--noCapture', '--suppressCaptureForMethod', '(['], /not a valid regular expression/],
-    [['--destinationUri', 'http://x:1', '--listenPort', '1', '--noCapture', '--unackedCapturePolicy', 'maybe'], /Allowed choices are forward, reject/],
+    [['--destinationUri', 'http://x:1', '--listenPort', '1', '--noCapture', '--unackedCapturePolicy', 'maybe'], /--unackedCapturePolicy must be one of forward, reject \(got "maybe"\)/],
     [['--destinationUri', 'http://x:1', '--listenPort', '1', '--noCapture', '--bogus'], /unknown option '--bogus'/],
   ])('rejects %j with exit code 2', (args, message) => {
     const r = run(args as string[]);

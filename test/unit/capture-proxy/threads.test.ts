@@ -19,7 +19,7 @@ describe('--numThreads', () => {
 
   it('rejects a count that is not a whole number or too large', () => {
     expect(() => parse('--numThreads', 'two')).toThrow(/--numThreads must be a whole number/);
-    expect(() => parse('--numThreads', '65')).toThrow(/--numThreads must be between 0 and 64/);
+    expect(() => parse('--numThreads', '65')).toThrow(/--numThreads must be a whole number from 0 to 64 \(got "65"\)/);
   });
 
   it('gives each worker its own journal directory and a share of the bounds, worker 0 the directory itself', () => {

@@ -1,4 +1,5 @@
 import { ConfigError } from '../../../runtime/src/core/errors';
+import { parseCli } from '../../../runtime/src/replayer/cli';
 import { CliOptions, resolveConfig } from '../../../runtime/src/replayer/config';
 
 const base: CliOptions = {
@@ -7,24 +8,24 @@ const base: CliOptions = {
   kafkaTrafficTopic: 'logging-traffic-topic',
   kafkaTrafficGroupId: 'logging-group-default',
   kafkaTrafficClientId: 'traffic-replayer',
-  kafkaSessionTimeoutSeconds: '30',
-  speedupFactor: '1',
-  maxConcurrentRequests: '1024',
-  maxPendingRequests: '10000',
-  packetTimeoutSeconds: '70',
-  maxRetries: '4',
-  targetDownRetrySeconds: '600',
+  kafkaSessionTimeoutSeconds: 30,
+  speedupFactor: 1,
+  maxConcurrentRequests: 1024,
+  maxPendingRequests: 10000,
+  packetTimeoutSeconds: 70,
+  maxRetries: 4,
+  targetDownRetrySeconds: 600,
   tupleDir: './tuples',
-  tupleFileMaxMb: '64',
+  tupleFileMaxMb: 64,
   tupleS3Prefix: 'tuples/',
-  tupleMaxBufferSeconds: '5',
-  summaryIntervalSeconds: '5',
-  shutdownGraceSeconds: '10',
-  targetResponseTimeout: '60',
-  quiescentPeriodMs: '0',
+  tupleMaxBufferSeconds: 5,
+  summaryIntervalSeconds: 5,
+  shutdownGraceSeconds: 10,
+  targetResponseTimeout: 60,
+  quiescentPeriodMs: 0,
   mode: 'replay',
-  previewBytesRead: '24',
-  previewBytesWrite: '24',
+  previewBytesRead: 24,
+  previewBytesWrite: 24,
 };
 
 describe('replayer flags', () => {
@@ -63,17 +64,25 @@ describe('replayer flags', () => {
     [{ targetUri: 'target9200' }, /must be a URL/],
     [{ input: undefined }, /give an input/],
     [{ kafkaTrafficBrokers: 'b:9092' }, /not both/],
-    [{ speedupFactor: '0' }, /--speedup-factor must be greater than 0/],
-    [{ maxConcurrentRequests: 'many' }, /--max-concurrent-requests must be an integer/],
     [{ sigv4AuthHeaderServiceRegion: 'us-east-1' }, /SERVICE,REGION/],
     [{ targetUsername: 'u' }, /go together/],
     [{ removeAuthHeader: true, sigv4AuthHeaderServiceRegion: 'es,us-east-1' }, /choose one way/],
     [{ tupleS3Bucket: 'Not_A_Bucket', tupleS3Region: 'us-east-1' }, /--tuple-s3-bucket must be an S3 bucket name/],
     [{ tupleS3Bucket: 'results', tupleS3Region: 'us-east-1', tupleS3Endpoint: 'localhost5000' }, /--tuple-s3-endpoint must be a URL/],
-    [{ tupleMaxBufferSeconds: '0' }, /--tuple-max-buffer-seconds must be a number >= 0.1/],
     [{ transformerConfig: '[{"Nope":{}}]' }, /unknown transformer/],
   ] as [Partial<CliOptions>, RegExp][])('rejects %j with a ConfigError that says what to fix', (override, message) => {
     const attempt = () => resolveConfig({ ...base, ...override });
+    expect(attempt).toThrow(ConfigError);
+    expect(attempt).toThrow(message);
+  });
+
+  // Numbers are checked where the flags are declared (cli.ts), from the command line and from TRAFFIC_REPLAYER_*.
+  it.each([
+    [['--speedup-factor', '0'], /--speedup-factor must be a number > 0 \(got "0"\)/],
+    [['--max-concurrent-requests', 'many'], /--max-concurrent-requests must be a whole number >= 1 \(got "many"\)/],
+    [['--tuple-max-buffer-seconds', '0'], /--tuple-max-buffer-seconds must be a number >= 0.1/],
+  ])('rejects %j with a ConfigError that says what to fix', (argv, message) => {
+    const attempt = () => parseCli(['--target-uri', 'https://target:9200', '-i', 'capture.log', ...argv], {});
     expect(attempt).toThrow(ConfigError);
     expect(attempt).toThrow(message);
   });

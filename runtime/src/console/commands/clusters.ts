@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { InvalidArgumentError } from 'commander';
-import { integerArg } from '../../core/cli/options';
+import { integerArg, numberArg, ValueError } from '../../core/cli/values';
 import { ClusterClient, ClusterRequestError } from '../../core/cluster-client';
 import { UserError } from '../../core/errors';
 import { ClusterYaml, IgnoredKey, ignoredKeysOf, ServicesYaml } from '../../core/services-yaml';
@@ -125,7 +124,7 @@ export const catIndices: Verb<{ refresh?: boolean; all?: boolean }, { source?: I
 
 /** `Name: value` headers, as curl's -H takes them. */
 function parseHeader(value: string, previous: string[] | undefined): string[] {
-  if (!/^[^:\s]+:/.test(value)) throw new InvalidArgumentError(`expected "Name: value", got "${value}"`);
+  if (!/^[^:\s]+:/.test(value)) throw new ValueError('a header such as "Name: value"');
   return [...(previous ?? []), value];
 }
 
@@ -262,7 +261,7 @@ export const generateData: Verb<GenerateDataInput, GenerateDataResult> = {
     { ...clusterOption, description: 'the cluster to write to: source or target' },
     { key: 'indexName', flags: '--index-name <name>', description: 'index to write to (created if missing)', schema: { type: 'string', minLength: 1 }, required: true },
     { key: 'numDocs', flags: '--num-docs <n>', description: 'how many documents', schema: { type: 'integer', minimum: 1 }, parse: integerArg(1) },
-    { key: 'targetSizeMb', flags: '--target-size-mb <mb>', description: 'instead of --num-docs: about this many MiB of documents', schema: { type: 'number', exclusiveMinimum: 0 }, parse: positiveNumber },
+    { key: 'targetSizeMb', flags: '--target-size-mb <mb>', description: 'instead of --num-docs: about this many MiB of documents', schema: { type: 'number', exclusiveMinimum: 0 }, parse: numberArg({ above: 0 }) },
     { key: 'docSizeBytes', flags: '--doc-size-bytes <bytes>', description: 'size of each document', schema: { type: 'integer', minimum: 64, maximum: 10485760 }, parse: integerArg(64, 10485760), default: 150 },
     { key: 'batchSize', flags: '--batch-size <n>', description: 'documents per _bulk request', schema: { type: 'integer', minimum: 1, maximum: 10000 }, parse: integerArg(1, 10000), default: 100 },
   ],
@@ -309,11 +308,5 @@ export const generateData: Verb<GenerateDataInput, GenerateDataResult> = {
     ].join('\n'),
   exitCode: (r) => (r.errors ? 1 : 0),
 };
-
-function positiveNumber(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a number above 0, got "${value}"`);
-  return n;
-}
 
 export const clusterVerbs = [connectionCheck, catIndices, curl, clearIndices, generateData];

@@ -1,5 +1,4 @@
-import { InvalidArgumentError } from 'commander';
-import { integerArg } from '../../core/cli/options';
+import { integerArg, ValueError } from '../../core/cli/values';
 import { UserError } from '../../core/errors';
 import { table } from '../../core/table';
 import { requireSection } from '../context';
@@ -76,7 +75,7 @@ export const getMetricData: Verb<GetDataInput, MetricData> = {
 
 function parseComponent(value: string): Component {
   const c = COMPONENTS.find((x) => x.toLowerCase() === value.toLowerCase());
-  if (!c) throw new InvalidArgumentError(`expected one of ${COMPONENTS.join(', ')}, got "${value}"`);
+  if (!c) throw new ValueError(`one of ${COMPONENTS.join(', ')}`);
   return c;
 }
 

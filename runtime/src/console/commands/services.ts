@@ -1,4 +1,4 @@
-import { integerArg } from '../../core/cli/options';
+import { integerArg } from '../../core/cli/values';
 import { ClusterRequestError } from '../../core/cluster-client';
 import { UserError } from '../../core/errors';
 import { table } from '../../core/table';

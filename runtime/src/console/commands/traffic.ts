@@ -1,4 +1,4 @@
-import { integerArg } from '../../core/cli/options';
+import { integerArg } from '../../core/cli/values';
 import { UserError } from '../../core/errors';
 import { table } from '../../core/table';
 import { ConsoleContext, requireSection } from '../context';

@@ -1,7 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { InvalidArgumentError } from 'commander';
-import { integerArg } from '../../core/cli/options';
+import { integerArg, numberArg } from '../../core/cli/values';
 import { UserError } from '../../core/errors';
 import type { ServicesYaml } from '../../core/services-yaml';
 import { ConsoleContext, requireSection } from '../context';
@@ -43,12 +42,6 @@ const locationOptions: VerbOption[] = [
   cliOnly('tupleS3Region', '--tuple-s3-region <region>', 'the bucket\'s region (default: AWS_REGION)'),
   cliOnly('tupleS3Endpoint', '--tuple-s3-endpoint <url>', 'an S3-compatible endpoint'),
 ];
-
-function rate(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n)) throw new InvalidArgumentError(`expected a number, got "${value}"`);
-  return n;
-}
 
 export const tuplesSummary: Verb<TupleLocationFlags, TupleSummary> = {
   path: ['tuples', 'summary'],
@@ -130,11 +123,11 @@ export const tuplesReportVerb: Verb<ReportInput, TuplesReport & { htmlFile?: str
   options: [
     ...locationOptions,
     cliOnly('noiseRules', '--noise-rules <file>', 'your own noise rules (YAML or JSON): [{method?, path?, class?, ignore: [json paths]}]'),
-    { key: 'floatTolerance', flags: '--float-tolerance <x>', description: 'relative tolerance for non-integer numbers', schema: { type: 'number', minimum: 0, exclusiveMaximum: 1 }, parse: rate, default: 1e-6 },
+    { key: 'floatTolerance', flags: '--float-tolerance <x>', description: 'relative tolerance for non-integer numbers', schema: { type: 'number', minimum: 0, exclusiveMaximum: 1 }, parse: numberArg({ min: 0 }), default: 1e-6 },
     { key: 'top', flags: '--top <n>', description: 'endpoints listed with their differences', schema: { type: 'integer', minimum: 1, maximum: 1000 }, parse: integerArg(1, 1000), default: 10 },
     cliOnly('html', '--html <file>', 'also write a self-contained HTML report with charts'),
     cliOnly('baseline', '--baseline <cluster>', 'learn noise: send sampled reads to the source again; what differs between its two answers is noise for that endpoint (never writes)', { choices: ['source'] }),
-    cliOnly('baselineSampleRate', '--baseline-sample-rate <r>', 'share of an endpoint\'s reads sent again after its first (0-1)', { parse: rate, default: 1 }),
+    cliOnly('baselineSampleRate', '--baseline-sample-rate <r>', 'share of an endpoint\'s reads sent again after its first (0-1)', { parse: numberArg({ min: 0, max: 1 }), default: 1 }),
     cliOnly('baselineMaxPerEndpoint', '--baseline-max-per-endpoint <n>', 'reads sent again per endpoint at most', { parse: integerArg(1, 100000), default: 20 }),
   ],
   // The report's own shape (see TuplesReport); its parts are open for what later versions add.

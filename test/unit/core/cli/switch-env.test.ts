@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { buildProgram as backfillProgram } from '../../../../runtime/src/backfill/documents-cli';
 import { buildProgram as metadataProgram } from '../../../../runtime/src/backfill/metadata-cli';
-import { applySwitchEnv, cliOption, envVarName, parseSwitch } from '../../../../runtime/src/core/cli/options';
+import { applyEnv, cliOption, envVarName, parseSwitch } from '../../../../runtime/src/core/cli/options';
 import { ConfigError } from '../../../../runtime/src/core/errors';
 import { parseCli as replayerCli } from '../../../../runtime/src/replayer/cli';
 
@@ -21,7 +21,7 @@ describe('switches from environment variables', () => {
   it('lets the command line win over the variable', () => {
     const cmd = new Command().addOption(cliOption('--insecure', 'x', { env: 'T_INSECURE' })).exitOverride();
     cmd.parse(['--insecure'], { from: 'user' });
-    applySwitchEnv(cmd, { T_INSECURE: 'false' });
+    applyEnv(cmd, { T_INSECURE: 'false' });
     expect(cmd.opts().insecure).toBe(true);
   });
 
