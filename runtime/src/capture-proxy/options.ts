@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { envVarName, parseSwitch } from '../core/cli/options';
 import { ConfigError } from '../core/errors';
-import { FramingRules, framingRulesFor } from '../core/http-framing-rules';
+import { FramingRules, framingRulesFor } from '../core/http/framing-rules';
 import { KafkaAuth, parseBrokers } from '../core/kafka-client';
 import { KafkaPropertySettings, readKafkaProperties } from '../core/kafka-properties';
 import { rewriteReferenceFlags } from '../core/cli/reference-flags';

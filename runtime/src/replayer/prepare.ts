@@ -1,4 +1,5 @@
-import { decodedBody, encodeBody, Header, headerValue, HttpRequest, removeHeader, setHeader } from './http-message';
+import { Header, headerValue, HttpRequest, removeHeader, setHeader } from '../core/http/message';
+import { decodedBody, encodeBody } from '../core/http/content-coding';
 import type { RequestTransform, TransformableRequest } from './transforms/request';
 
 export type TargetAuth =

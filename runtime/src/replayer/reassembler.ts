@@ -1,6 +1,6 @@
-import { HttpBoundaryParser, isMutatingMethod, ParseEvent } from '../core/http-boundary-parser';
+import { HttpBoundaryParser, isMutatingMethod, ParseEvent } from '../core/http/boundary-parser';
 import { TrafficStream, timestampToMillis } from '../core/traffic-stream';
-import { isCompleteResponse } from './http-message';
+import { isCompleteResponse, requestLineOf } from '../core/http/message';
 
 /**
  * A hold on one input record (a Kafka offset, a file line). The record may be committed only once
@@ -398,18 +398,12 @@ function responseParser(conn: Connection): HttpBoundaryParser {
   return new HttpBoundaryParser('response', { requestMethod: () => conn.awaiting[0]?.method });
 }
 
-/** The request line's method (up to the first space), upper-cased as the parser compares it. */
+/** The request line's method, as sent ('GET' when the bytes hold no request line). */
 function requestMethod(bytes: Buffer): string {
-  const space = bytes.indexOf(0x20);
-  return space > 0 && space <= 16 ? bytes.toString('latin1', 0, space).toUpperCase() : 'GET';
+  return requestLineOf(bytes)?.method ?? 'GET';
 }
 
-/** The request line's target (path and query): from its first space to the next space or line end. */
+/** The request line's target (path and query). */
 function requestTarget(bytes: Buffer): string {
-  const start = bytes.indexOf(0x20) + 1;
-  if (start === 0) return '';
-  const limit = Math.min(bytes.length, start + 16384);
-  let end = start;
-  while (end < limit && bytes[end] !== 0x20 && bytes[end] !== 0x0d && bytes[end] !== 0x0a) end++;
-  return bytes.toString('latin1', start, end);
+  return requestLineOf(bytes)?.target ?? '';
 }

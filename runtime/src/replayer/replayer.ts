@@ -1,7 +1,7 @@
 import type { Logger } from '../core/logging';
 import type { TrafficStream } from '../core/traffic-stream';
 import { documentWrite } from './document-write';
-import { headerValue, HttpRequest, HttpResponse, parseRequest, parseResponse } from './http-message';
+import { headerValue, HttpRequest, HttpResponse, parseRequest, parseResponse } from '../core/http/message';
 import type { ReplayerMetrics } from './metrics';
 import { PreparedRequest, prepareRequest, TargetAuth } from './prepare';
 import { CapturedRequest, Reassembler, ReassemblyListener, RecordRef } from './reassembler';

@@ -4,7 +4,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
-import { HttpBoundaryParser, ParseEvent } from '../../../runtime/src/core/http-boundary-parser';
+import { HttpBoundaryParser, ParseEvent } from '../../../runtime/src/core/http/boundary-parser';
 import type { PreparedRequest } from '../../../runtime/src/replayer/prepare';
 import { sendWithRetries, SendOptions, TargetAttempt } from '../../../runtime/src/replayer/sender';
 import { TargetConnection, TargetConnectionOptions } from '../../../runtime/src/replayer/target-connection';

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../../../runtime/src/core/errors';
-import { HttpRequest, parseRequest, serializeRequest } from '../../../runtime/src/replayer/http-message';
+import { HttpRequest, parseRequest, serializeRequest } from '../../../runtime/src/core/http/message';
 import { prepareRequest, PrepareOptions } from '../../../runtime/src/replayer/prepare';
 import { retryableBulkBody } from '../../../runtime/src/replayer/bulk-retry';
 import { parseTransformerConfig } from '../../../runtime/src/replayer/transforms/transformer-config';
@@ -100,7 +100,7 @@ describe('HTTP framing and _bulk retries', () => {
     const raw = Buffer.from('POST /_bulk HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n');
     const parsed = parseRequest(raw);
     expect(parsed.body.toString()).toBe('hello world');
-    expect(parseRequest(serializeRequest({ ...parsed, headers: [['Content-Length', '11']] })).body.toString()).toBe('hello world');
+    expect(parseRequest(serializeRequest(parsed.method, parsed.uri, [['Content-Length', '11']], parsed.body, 'x')).body.toString()).toBe('hello world');
   });
 
   it('keeps only the _bulk items that failed retryably', () => {
