@@ -299,8 +299,14 @@ export class Reassembler {
   private releaseHeld(conn: Connection): void {
     const req = conn.held!;
     conn.held = undefined;
+    this.handOver(conn, req, this.awaitsResponse(req));
+  }
+
+  /** A write that must wait for its source response (see ReassemblerOptions.awaitsResponse). */
+  private awaitsResponse(req: CapturedRequest): boolean {
     const awaits = this.opts.awaitsResponse;
-    this.handOver(conn, req, awaits !== undefined && awaits(requestMethod(req.bytes), requestTarget(req.bytes)));
+    const line = awaits && requestLineOf(req.bytes);
+    return line !== undefined && isMutatingMethod(line.method) && awaits!(line.method, line.target);
   }
 
   /** Hands a request over, or queues it behind the connection's gate to keep the connection's order. */
@@ -327,11 +333,9 @@ export class Reassembler {
     const gate = conn.gate!;
     conn.gate = undefined;
     this.emit(gate);
-    const awaits = this.opts.awaitsResponse!;
     while (conn.queued.length) {
       const next = conn.queued.shift()!;
-      const method = requestMethod(next.bytes);
-      if (!next.sourceDone && isMutatingMethod(method) && awaits(method, requestTarget(next.bytes))) {
+      if (!next.sourceDone && this.awaitsResponse(next)) {
         conn.gate = next;
         return;
       }
@@ -401,9 +405,4 @@ function responseParser(conn: Connection): HttpBoundaryParser {
 /** The request line's method, as sent ('GET' when the bytes hold no request line). */
 function requestMethod(bytes: Buffer): string {
   return requestLineOf(bytes)?.method ?? 'GET';
-}
-
-/** The request line's target (path and query). */
-function requestTarget(bytes: Buffer): string {
-  return requestLineOf(bytes)?.target ?? '';
 }

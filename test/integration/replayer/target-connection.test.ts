@@ -177,6 +177,25 @@ describe('the replayer\'s target connection', () => {
     }
   });
 
+  it('de-chunks a response whose chunk-size line is cut between reads', async () => {
+    // The next read lands in the same read buffer: the cut line must not be overwritten by it.
+    const data = 'y'.repeat(256);
+    const target = await rawTarget((s) => {
+      s.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1');
+      setTimeout(() => s.write(`00\r\n${data}\r\n0\r\n\r\n`), 30);
+    });
+    const conn = new TargetConnection(target.url, plain);
+    try {
+      for (let i = 0; i < 2; i++) {
+        const [a] = await send(conn, prepared('GET', `/cut/${i}`));
+        expect([a.statusCode, a.error, a.body?.toString()]).toEqual([200, undefined, data]);
+      }
+    } finally {
+      conn.destroy();
+      await target.close();
+    }
+  });
+
   it('reads a response that arrives in pieces, the head cut anywhere, one request after another', async () => {
     const wire = ok('{"pieces":"' + 'x'.repeat(3000) + '"}', 'x-first: 1\r\nX-Second: two\r\n');
     const target = await rawTarget((s, r) => {

@@ -3,6 +3,7 @@ import {
   FramingRules,
   HeaderCollector,
   hexDigit,
+  isToken,
   parseChunkSize,
   parseRequestLine,
   Refusal,
@@ -104,7 +105,6 @@ const enum S {
 
 const LF = 10;
 const CR = 13;
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const STATUS_LINE = /^(HTTP\/\d\.\d) (\d{3})(?: (.*))?$/;
 /** Chunk-size and trailer lines of responses: our own bound, as for heads. */
 const MAX_RESPONSE_LINE = 64 * 1024;
@@ -591,7 +591,7 @@ export class HttpBoundaryParser {
       const colon = line.indexOf(':');
       if (colon <= 0) return `malformed header line "${line.slice(0, 100)}"`;
       const name = line.slice(0, colon);
-      if (!TOKEN.test(name)) return `malformed header name "${name.slice(0, 100)}"`;
+      if (!isToken(name)) return `malformed header name "${name.slice(0, 100)}"`;
       const value = line.slice(colon + 1).trim();
       head.headers.push([name, value]);
       if (name.length === 14 && name.toLowerCase() === 'content-length') {

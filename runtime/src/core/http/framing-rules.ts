@@ -172,7 +172,8 @@ function javaTrim(s: string): string {
   return a === 0 && b === s.length ? s : s.slice(a, b);
 }
 
-function isToken(s: string): boolean {
+/** An RFC 9110 token (methods, header names). */
+export function isToken(s: string): boolean {
   return TOKEN_RE.test(s);
 }
 

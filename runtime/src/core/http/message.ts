@@ -1,5 +1,5 @@
 import { HttpBoundaryParser, HttpHead, ParseEvent } from './boundary-parser';
-import { ELASTICSEARCH_7_10, FramingRules, OPENSEARCH_2_19, parseRequestLine, skippedBeforeRequest } from './framing-rules';
+import { ELASTICSEARCH_7_10, FramingRules, isToken, OPENSEARCH_2_19, parseRequestLine, skippedBeforeRequest } from './framing-rules';
 
 /**
  * Whole HTTP/1.1 messages (a captured request, a captured response), read with the boundary
@@ -172,7 +172,6 @@ export class InvalidRequestError extends Error {
 
 /** Methods whose empty body is still announced (Content-Length: 0), as undici does. */
 const EXPECTS_PAYLOAD = new Set(['POST', 'PUT', 'PATCH']);
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 const INVALID_PATH = /[^\u0021-\u00ff]/;
 
@@ -182,7 +181,7 @@ const INVALID_PATH = /[^\u0021-\u00ff]/;
  * Throws an InvalidRequestError for what cannot be sent as HTTP/1.1.
  */
 export function serializeRequest(method: string, path: string, headers: readonly Header[], body: Buffer, host: string): Buffer {
-  if (!TOKEN.test(method)) throw new InvalidRequestError('invalid request method');
+  if (!isToken(method)) throw new InvalidRequestError('invalid request method');
   if (path[0] !== '/' || INVALID_PATH.test(path)) throw new InvalidRequestError('invalid request path');
   let head = `${method} ${path} HTTP/1.1\r\n`;
   let announce = body.length > 0 || EXPECTS_PAYLOAD.has(method);
@@ -194,7 +193,7 @@ export function serializeRequest(method: string, path: string, headers: readonly
       announce = true;
       continue;
     }
-    if (!TOKEN.test(name)) throw new InvalidRequestError('invalid header key');
+    if (!isToken(name)) throw new InvalidRequestError('invalid header key');
     if (INVALID_VALUE.test(value)) throw new InvalidRequestError(`invalid ${name} header`);
     if (name.length === 4 && name.toLowerCase() === 'host') hasHost = true;
     head += `${name}: ${value}\r\n`;
