@@ -65,6 +65,13 @@ describe('target headers', () => {
     expect(h(basic, 'user-agent')).toBe('curl/8 replayer');
     expect(h(prepareRequest(request('GET', '/'), opts('[]', { auth: { type: 'remove' } })), 'authorization')).toBeUndefined();
   });
+
+  it('leaves out a captured header that HTTP/1.1 cannot carry (Elasticsearch took it), and keeps the others', () => {
+    const captured = request('PUT', '/i/_doc/1', '{}', [['X/A', 'b'], ['X\u0001B', 'c'], ['X-C', 'd\u0001e'], ['X-D', 'd\u007fe'], ['X-Ok', 'caf\u00e9']]);
+    const prepared = prepareRequest(captured, opts('[]'));
+    expect(prepared.headers.map(([k]) => k)).toEqual(['Host', 'Authorization', 'X-Ok', 'content-length']);
+    expect(() => serializeRequest(prepared.method, prepared.path, prepared.headers, prepared.body, 'target:29200')).not.toThrow();
+  });
 });
 
 describe('other transforms', () => {

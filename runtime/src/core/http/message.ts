@@ -175,6 +175,11 @@ const EXPECTS_PAYLOAD = new Set(['POST', 'PUT', 'PATCH']);
 const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 const INVALID_PATH = /[^\u0021-\u00ff]/;
 
+/** Whether a header can be written as HTTP/1.1 (serializeRequest refuses it otherwise): a token name, a value without controls. */
+export function isSendableHeader(name: string, value: string): boolean {
+  return isToken(name) && !INVALID_VALUE.test(value);
+}
+
 /**
  * The bytes of a request: start line, the headers in their order, Content-Length for the body
  * (any given one is replaced: a _bulk retry sends less), a Host when none is given, the body.
