@@ -85,7 +85,7 @@ async function replay(recordLines: string[], target: string, speedup: number, di
 
 /** The same requests, sent straight from memory on the same number of keep-alive connections. */
 async function direct(conns: CapturedConnection[], target: string): Promise<number> {
-  const { parseRequest } = await import('../runtime/src/replayer/http-message');
+  const { parseRequest } = await import('../runtime/src/core/http/message');
   const started = performance.now();
   await Promise.all(conns.map(async (c) => {
     const client = new Client(target, { pipelining: 1 });

@@ -1,5 +1,5 @@
 /**
- * The rows of the framing table in runtime/src/core/http-framing-rules.ts as bytes, with what each
+ * The rows of the framing table in runtime/src/core/http/framing-rules.ts as bytes, with what each
  * server does with them: the unit test checks the parser against `es`/`os`, the integration test
  * checks `es`/`os` against the real Elasticsearch 7.10 and OpenSearch 2.19 (and the proxy and the
  * replay against both). Each case writes `{"a":N}` documents with ids N into index `ix`; unless
@@ -108,6 +108,8 @@ export const FRAMING_CASES: FramingCase[] = [
   // OpenSearch closes the connection, but may have read a pipelined request first: none follows here.
   { id: 'method-lower', row: 'method "put", "FOO"', bytes: (ix) => withLength(ix, 1).replace(/^PUT/, 'put'), noFollowUp: true, es: { docs: [], requests: 1 }, os: { docs: [], requests: 0, refused: 'closed' } },
   { id: 'method-foo', row: 'method "put", "FOO"', bytes: (ix) => withLength(ix, 1).replace(/^PUT/, 'FOO'), noFollowUp: true, es: { docs: [], requests: 1 }, os: { docs: [], requests: 0, refused: 'closed' } },
+  // An unusual token method on bare-LF heads: Elasticsearch reads it (405), the capture holds it, the replayer must read it too.
+  { id: 'method-token-lf', row: 'method "put", "FOO"', bytes: (ix) => withLength(ix, 1).replace(/^PUT/, 'M-SEARCH').replace(/\r\n/g, '\n'), noFollowUp: true, es: { docs: [], requests: 1 }, os: { docs: [], requests: 0, refused: 'closed' } },
   { id: 'method-high', row: 'method with a byte >= 0x80', bytes: (ix) => withLength(ix, 1).replace(/^PUT/, 'P\xe9T'), es: { docs: ['9'], requests: 2 }, os: refused },
   { id: 'expect-other', row: 'Expect: other than 100-continue (HTTP/1.1)', bytes: (ix) => `${put(ix, 1, 'Expect: foo\r\n')}Content-Length: ${withLength(ix, 2).length}\r\n\r\n${withLength(ix, 2)}`, es: { docs: ['2', '9'], requests: 3 }, os: { docs: ['2', '9'], requests: 3 } },
   { id: 'expect-100', row: 'Expect: 100-continue', bytes: (ix) => withLength(ix, 1, 'Expect: 100-continue\r\n'), es: ok, os: ok },

@@ -1,5 +1,5 @@
 import { ConfigError } from '../core/errors';
-import type { HttpHead } from '../core/http-boundary-parser';
+import type { HttpHead } from '../core/http/boundary-parser';
 
 export interface CaptureRuleOptions {
   /** [header name, regex] pairs: a request with a matching header is not captured. */

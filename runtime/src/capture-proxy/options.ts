@@ -5,7 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { applyEnv, cliOption, CliOptionSpec, envVarName } from '../core/cli/options';
 import { byteSizeArg, durationArg, integerArg, isoDurationArg, portArg, urlArg } from '../core/cli/values';
 import { ConfigError } from '../core/errors';
-import { FramingRules, framingRulesFor } from '../core/http-framing-rules';
+import { FramingRules, framingRulesFor } from '../core/http/framing-rules';
 import type { KafkaAuth } from '../core/kafka-client';
 import { kafkaSettings } from '../core/kafka-settings';
 import { rewriteReferenceFlags } from '../core/cli/reference-flags';

@@ -1,6 +1,6 @@
 import type net from 'node:net';
-import { HttpBoundaryParser, HttpHead, isMutatingMethod, ParseEvent } from '../core/http-boundary-parser';
-import type { FramingRules } from '../core/http-framing-rules';
+import { HttpBoundaryParser, HttpHead, isMutatingMethod, ParseEvent } from '../core/http/boundary-parser';
+import type { FramingRules } from '../core/http/framing-rules';
 import type { Logger } from '../core/logging';
 import { CaptureRules, rewriteHeaders } from './capture-rules';
 import type { CaptureOffloader } from './offloader';

@@ -7,7 +7,7 @@ import type { Logger } from '../core/logging';
 import { decodeTrafficStream, observationKind, TrafficObservation, TrafficStream, timestampToMillis } from '../core/traffic-stream';
 import { decodeCaptureLine, openCaptureLines } from './capture-input';
 import { CliOptions, KafkaInput, resolveInput } from './config';
-import { parseRequest, parseResponse } from './http-message';
+import { parseRequest, parseResponse } from '../core/http/message';
 import { CapturedRequest, Reassembler, RecordRef } from './reassembler';
 import type { DumpModeName } from './reference-options';
 

@@ -1,5 +1,6 @@
 import { createServer, Server } from 'node:http';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { RequestOutcome } from './outcome';
 import { WRITE_OUTCOMES, WriteOutcome } from './write-plan';
 
 /** The replayer's Prometheus metrics (counters are cheap: safe on the hot path). */
@@ -36,6 +37,20 @@ export class ReplayerMetrics {
     statusSame: this.statusMatch.labels('same'),
     statusDifferent: this.statusMatch.labels('different'),
   };
+
+  /** One request's outcome, counted. */
+  record(o: RequestOutcome): void {
+    const c = this.counts;
+    if (o.plan) this.writeOutcomes[o.plan.outcome]++;
+    if (o.delivery === 'notSent') c.notSent++;
+    else if (o.delivery === 'targetError') c.targetErrors++;
+    else if (o.delivery === 'replayed') {
+      c.replayed++;
+      this.targetLatency.observe(o.targetMs! / 1000);
+      if (o.status === 'matched') c.statusSame++;
+      else if (o.status) c.statusDifferent++;
+    }
+  }
 
   /** Adds what was counted since the last read to the prom-client counters. */
   private sync(): void {

@@ -1,4 +1,5 @@
-import { decodedBody, encodeBody, Header, headerValue, HttpRequest, removeHeader, setHeader } from './http-message';
+import { Header, headerValue, HttpRequest, isSendableHeader, removeHeader, setHeader } from '../core/http/message';
+import { decodedBody, encodeBody } from '../core/http/content-coding';
 import type { RequestTransform, TransformableRequest } from './transforms/request';
 
 export type TargetAuth =
@@ -40,7 +41,10 @@ export interface RequestOverride {
 export function prepareRequest(source: HttpRequest, opts: PrepareOptions, override?: RequestOverride): PreparedRequest {
   let method = source.method;
   let uri = override?.uri ?? source.uri;
-  let headers: Header[] = source.headers.map(([k, v]) => [k, v]);
+  // A captured header that cannot be sent (Elasticsearch reads "X/A" or a value with \x01; OpenSearch
+  // and HTTP/1.1 do not) is left out, rather than the whole request: the tuple's target request shows it.
+  let headers: Header[] = [];
+  for (const [k, v] of source.headers) if (isSendableHeader(k, v)) headers.push([k, v]);
   let body = source.body;
   let droppedItems = 0;
   if (opts.transforms.length) {

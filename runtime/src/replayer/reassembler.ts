@@ -1,6 +1,6 @@
-import { HttpBoundaryParser, isMutatingMethod, ParseEvent } from '../core/http-boundary-parser';
+import { HttpBoundaryParser, isMutatingMethod, ParseEvent } from '../core/http/boundary-parser';
 import { TrafficStream, timestampToMillis } from '../core/traffic-stream';
-import { isCompleteResponse } from './http-message';
+import { isCompleteResponse, requestLineOf } from '../core/http/message';
 
 /**
  * A hold on one input record (a Kafka offset, a file line). The record may be committed only once
@@ -299,8 +299,14 @@ export class Reassembler {
   private releaseHeld(conn: Connection): void {
     const req = conn.held!;
     conn.held = undefined;
+    this.handOver(conn, req, this.awaitsResponse(req));
+  }
+
+  /** A write that must wait for its source response (see ReassemblerOptions.awaitsResponse). */
+  private awaitsResponse(req: CapturedRequest): boolean {
     const awaits = this.opts.awaitsResponse;
-    this.handOver(conn, req, awaits !== undefined && awaits(requestMethod(req.bytes), requestTarget(req.bytes)));
+    const line = awaits && requestLineOf(req.bytes);
+    return line !== undefined && isMutatingMethod(line.method) && awaits!(line.method, line.target);
   }
 
   /** Hands a request over, or queues it behind the connection's gate to keep the connection's order. */
@@ -327,11 +333,9 @@ export class Reassembler {
     const gate = conn.gate!;
     conn.gate = undefined;
     this.emit(gate);
-    const awaits = this.opts.awaitsResponse!;
     while (conn.queued.length) {
       const next = conn.queued.shift()!;
-      const method = requestMethod(next.bytes);
-      if (!next.sourceDone && isMutatingMethod(method) && awaits(method, requestTarget(next.bytes))) {
+      if (!next.sourceDone && this.awaitsResponse(next)) {
         conn.gate = next;
         return;
       }
@@ -398,18 +402,7 @@ function responseParser(conn: Connection): HttpBoundaryParser {
   return new HttpBoundaryParser('response', { requestMethod: () => conn.awaiting[0]?.method });
 }
 
-/** The request line's method (up to the first space), upper-cased as the parser compares it. */
+/** The request line's method, as sent ('GET' when the bytes hold no request line). */
 function requestMethod(bytes: Buffer): string {
-  const space = bytes.indexOf(0x20);
-  return space > 0 && space <= 16 ? bytes.toString('latin1', 0, space).toUpperCase() : 'GET';
-}
-
-/** The request line's target (path and query): from its first space to the next space or line end. */
-function requestTarget(bytes: Buffer): string {
-  const start = bytes.indexOf(0x20) + 1;
-  if (start === 0) return '';
-  const limit = Math.min(bytes.length, start + 16384);
-  let end = start;
-  while (end < limit && bytes[end] !== 0x20 && bytes[end] !== 0x0d && bytes[end] !== 0x0a) end++;
-  return bytes.toString('latin1', start, end);
+  return requestLineOf(bytes)?.method ?? 'GET';
 }

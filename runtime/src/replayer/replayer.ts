@@ -1,19 +1,21 @@
 import type { Logger } from '../core/logging';
 import type { TrafficStream } from '../core/traffic-stream';
 import { documentWrite } from './document-write';
-import { headerValue, HttpRequest, HttpResponse, parseRequest, parseResponse } from './http-message';
+import { headerValue, HttpRequest, HttpResponse, parseRequest, parseResponse } from '../core/http/message';
 import type { ReplayerMetrics } from './metrics';
 import { PreparedRequest, prepareRequest, TargetAuth } from './prepare';
 import { CapturedRequest, Reassembler, ReassemblyListener, RecordRef } from './reassembler';
 import { Semaphore, SendListener, SendOptions, sendWithRetries, SessionJob, TargetAttempt, TargetSession } from './sender';
 import { DuplicateStreamFilter } from './duplicate-filter';
+import { FinishedRequest, requestOutcome } from './outcome';
 import type { TargetConnection } from './target-connection';
 import { ReplaySummary } from './summary';
 import { RequestDropped, RequestTransform } from './transforms/request';
-import { attemptJson, maskedRawRequest, preparedJson, requestJson, responseJson, TupleAuth, tupleJson } from './tuple';
+import type { TupleAuth } from './tuple';
+import { tupleLine } from './tuple-line';
 import type { LineListener, TupleSink } from './tuple-writer';
 import type { TombstoneKeeper } from './tombstones';
-import { bulkItemsJson, deletedIndices, planWrite, settleWrite, WritePlan } from './write-plan';
+import { deletedIndices, planWrite, WritePlan } from './write-plan';
 
 export interface ReplayerOptions {
   target: URL;
@@ -63,10 +65,10 @@ export interface ReplayerOptions {
  * One request on its way: the session job that sends it and the listener of its send. One object
  * per request, no closures: this is the replay's hot path.
  */
-class Work implements SessionJob, SendListener {
+class Work implements SessionJob, SendListener, FinishedRequest {
   at = 0;
   source?: HttpRequest;
-  /** A document write's source response, parsed once for its plan and its tuple. */
+  /** The source response, parsed once: for a document write's plan, else when its tuple is due. */
   sourceResponse?: HttpResponse;
   /** How a document write is replayed, and (once the target answered) its outcome. */
   plan?: WritePlan;
@@ -375,7 +377,11 @@ export class TrafficReplayer implements ReassemblyListener {
     }
     work.finished = true;
     this.work.delete(work.captured);
-    this.opts.tupleWriter.writeLine(this.tupleLine(work), new TupleHolds(work.captured.records, this));
+    work.sourceResponse ??= parsedResponse(work.captured, work.source?.method);
+    const outcome = requestOutcome(work);
+    this.summary.record(outcome);
+    this.opts.metrics.record(outcome);
+    this.opts.tupleWriter.writeLine(tupleLine(outcome, this.sourceAuth, this.targetAuth), new TupleHolds(work.captured.records, this));
   }
 
   /** @internal */
@@ -401,73 +407,6 @@ export class TrafficReplayer implements ReassemblyListener {
       this.drainWaiters = [];
       for (const w of waiters) w();
     }
-  }
-
-  private tupleLine(work: Work): string {
-    const { captured } = work;
-    // A write that was not sent (unparseable, transform failed, target unreachable) has no verdict: its error says why.
-    const plan = work.error ? undefined : work.plan;
-    const sourceResponse = work.sourceResponse ?? parsedResponse(captured, work.source?.method);
-    const attempts = work.attempts ?? [];
-    if (plan) {
-      settleWrite(plan, sourceResponse?.statusCode, attempts);
-      // Items a transform left out shift the target's answer: its statuses cannot be matched to the source's items.
-      if (plan.items && work.prepared?.droppedItems) plan.detail = `${plan.detail ? `${plan.detail}; ` : ''}${work.prepared.droppedItems} items left out by the transforms: target statuses not matched`;
-      this.summary.outcomes[plan.outcome]++;
-      this.opts.metrics.writeOutcomes[plan.outcome]++;
-      if (plan.items) for (const item of plan.items) this.summary.bulkItemOutcomes[item.outcome]++;
-    }
-    const last = attempts[attempts.length - 1];
-    const error = work.error ?? last?.error ?? null;
-    const s = this.summary;
-    s.requests++;
-    if (captured.expired) s.expired++;
-    const sourceMs = captured.sourceResponseTs !== undefined ? captured.sourceResponseTs - captured.lastTs : undefined;
-    s.addLatency(sourceMs, last?.error === undefined ? last?.timeMs : undefined);
-    if (last?.error !== undefined || work.error) {
-      if (!work.error) s.targetErrors++;
-      if (work.error) this.opts.metrics.counts.notSent++;
-      else this.opts.metrics.counts.targetErrors++;
-    } else if (last) {
-      this.opts.metrics.counts.replayed++;
-      this.opts.metrics.targetLatency.observe(last.timeMs / 1000);
-      if (sourceResponse) {
-        const same = sourceResponse.statusCode === last.statusCode;
-        if (same) s.statusMatched++;
-        else if (plan?.explained) s.statusExplained++;
-        else s.statusDiffered++;
-        if (same) this.opts.metrics.counts.statusSame++;
-        else this.opts.metrics.counts.statusDifferent++;
-      }
-    }
-    const source = work.source;
-    const prepared = work.prepared;
-    // The target request's body is the source's unless a transform changed it: one base64 for both.
-    const source64 = source ? source.body.toString('base64') : maskedRawRequest(captured.bytes, this.sourceAuth).toString('base64');
-    let numErrors = 0;
-    const targetResponses: string[] = [];
-    for (const a of attempts) {
-      if (a.error !== undefined || (a.statusCode ?? 0) >= 500) numErrors++;
-      targetResponses.push(attemptJson(a));
-    }
-    return tupleJson({
-      connectionId: `${captured.connectionId}.${captured.index}`,
-      nodeId: captured.nodeId,
-      timestamp: Number.isFinite(captured.firstTs) && captured.firstTs > 0 ? new Date(captured.firstTs).toISOString() : undefined,
-      sourceRequest: source ? requestJson(source, source64, this.sourceAuth) : `{"body":"${source64}"}`,
-      sourceResponse: sourceResponse ? responseJson(sourceResponse, sourceMs ?? 0) : 'null',
-      targetRequest: prepared
-        ? preparedJson(prepared, source?.httpVersion ?? 'HTTP/1.1', source && prepared.body === source.body ? source64 : undefined, this.targetAuth)
-        : 'null',
-      targetResponses,
-      numRequests: attempts.length,
-      numErrors,
-      error,
-      expired: captured.expired,
-      outcome: plan?.outcome,
-      outcomeDetail: plan?.detail,
-      bulkItems: plan?.items ? bulkItemsJson(plan.items) : undefined,
-    });
   }
 }
 

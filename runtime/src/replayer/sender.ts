@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http';
-import { decodedBody, encodeBody, Header } from './http-message';
+import { Header } from '../core/http/message';
+import { decodedBody, encodeBody } from '../core/http/content-coding';
 import { headerObject, PreparedRequest } from './prepare';
 import { retryableBulkBody } from './bulk-retry';
 import { Backoff, BackoffPolicy, retryAfterMs } from '../core/retry';

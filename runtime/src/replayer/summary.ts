@@ -1,3 +1,4 @@
+import type { RequestOutcome } from './outcome';
 import { WRITE_OUTCOMES, WriteOutcome } from './write-plan';
 
 const outcomeCounts = (): Record<WriteOutcome, number> => Object.fromEntries(WRITE_OUTCOMES.map((o) => [o, 0])) as Record<WriteOutcome, number>;
@@ -29,7 +30,23 @@ export class ReplaySummary {
   private sourceMs: number[] = [];
   private targetMs: number[] = [];
 
-  addLatency(sourceMs: number | undefined, targetMs: number | undefined): void {
+  /** One request's outcome, counted. */
+  record(o: RequestOutcome): void {
+    this.requests++;
+    if (o.captured.expired) this.expired++;
+    this.addLatency(o.sourceMs, o.targetMs);
+    if (o.delivery === 'targetError') this.targetErrors++;
+    if (o.status === 'matched') this.statusMatched++;
+    else if (o.status === 'explained') this.statusExplained++;
+    else if (o.status === 'differed') this.statusDiffered++;
+    const plan = o.plan;
+    if (plan) {
+      this.outcomes[plan.outcome]++;
+      if (plan.items) for (const item of plan.items) this.bulkItemOutcomes[item.outcome]++;
+    }
+  }
+
+  private addLatency(sourceMs: number | undefined, targetMs: number | undefined): void {
     // A bounded reservoir: the summary needs percentiles, not every sample.
     if (sourceMs !== undefined) push(this.sourceMs, sourceMs);
     if (targetMs !== undefined) push(this.targetMs, targetMs);

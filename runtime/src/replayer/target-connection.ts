@@ -1,7 +1,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
-import { HttpBoundaryParser, HttpHead, ParseEvent } from '../core/http-boundary-parser';
-import { decodeChunked, Header } from './http-message';
+import { HttpBoundaryParser, HttpHead, ParseEvent } from '../core/http/boundary-parser';
+import { Header, serializeRequest } from '../core/http/message';
 
 /** Response headers as undici handed them over: lower-case names, an array for a repeated name. */
 export type ResponseHeaders = Record<string, string | string[]>;
@@ -33,45 +33,7 @@ export class ConnectionError extends Error {
   }
 }
 
-/** Methods whose empty body is still announced (Content-Length: 0), as undici does. */
-const EXPECTS_PAYLOAD = new Set(['POST', 'PUT', 'PATCH']);
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
-const INVALID_PATH = /[^\u0021-\u00ff]/;
 const KEEP_ALIVE_TIMEOUT = /timeout=(\d+)/;
-
-/**
- * The bytes of a request: start line, the headers in their order, Content-Length for the body
- * (any given one is replaced: a _bulk retry sends less), a Host when none is given, the body.
- * Throws a ConnectionError (undici's UND_ERR_INVALID_ARG) for what cannot be sent as HTTP/1.1.
- */
-export function serializeRequest(method: string, path: string, headers: readonly Header[], body: Buffer, host: string): Buffer {
-  if (!TOKEN.test(method)) throw new ConnectionError('UND_ERR_INVALID_ARG', 'invalid request method');
-  if (path[0] !== '/' || INVALID_PATH.test(path)) throw new ConnectionError('UND_ERR_INVALID_ARG', 'invalid request path');
-  let head = `${method} ${path} HTTP/1.1\r\n`;
-  let announce = body.length > 0 || EXPECTS_PAYLOAD.has(method);
-  let hasHost = false;
-  for (let i = 0; i < headers.length; i++) {
-    const name = headers[i][0];
-    const value = headers[i][1];
-    if (name.length === 14 && name.toLowerCase() === 'content-length') {
-      announce = true;
-      continue;
-    }
-    if (!TOKEN.test(name)) throw new ConnectionError('UND_ERR_INVALID_ARG', 'invalid header key');
-    if (INVALID_VALUE.test(value)) throw new ConnectionError('UND_ERR_INVALID_ARG', `invalid ${name} header`);
-    if (name.length === 4 && name.toLowerCase() === 'host') hasHost = true;
-    head += `${name}: ${value}\r\n`;
-  }
-  if (!hasHost) head += `host: ${host}\r\n`;
-  if (announce) head += `content-length: ${body.length}\r\n`;
-  head += '\r\n';
-  // One buffer, one write: no writev, no second syscall for a small body.
-  const out = Buffer.allocUnsafe(head.length + body.length);
-  out.write(head, 0, 'latin1');
-  body.copy(out, head.length);
-  return out;
-}
 
 /** The headers of a response head as undici's parseHeaders builds them. */
 export function responseHeaders(head: readonly Header[]): ResponseHeaders {
@@ -89,10 +51,12 @@ export function responseHeaders(head: readonly Header[]): ResponseHeaders {
   return out;
 }
 
-/** The body as the response framed it: chunked transfer coding undone, content coding kept. */
+const EMPTY = Buffer.alloc(0);
+
+/** The body of a response from the parser's Body events: chunk framing already left out, content coding kept. */
 export function responseBody(head: HttpHead, parts: Buffer[]): Buffer {
-  const raw = parts.length === 1 ? parts[0] : Buffer.concat(parts);
-  return head.chunked ? decodeChunked(raw).body : raw;
+  if (head.bodyless || parts.length === 0) return EMPTY;
+  return parts.length === 1 ? parts[0] : Buffer.concat(parts);
 }
 
 /** Whether the connection may carry another request after this response. */
@@ -232,7 +196,7 @@ export class TargetConnection {
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 60_000);
     this.socket = socket;
-    this.parser = new HttpBoundaryParser('response', { requestMethod: () => this.method });
+    this.parser = new HttpBoundaryParser('response', { requestMethod: () => this.method, reportBody: true });
     this.phase = Phase.Connecting;
     this.reused = false;
     this.timeoutMs = 0;
@@ -282,22 +246,25 @@ export class TargetConnection {
       const event = parser.execute(buf, pos);
       const at = parser.offset;
       if (event === ParseEvent.NeedMore) {
-        if (this.head && at > pos) this.parts.push(shared ? Buffer.from(buf.subarray(pos, at)) : buf.subarray(pos, at));
-        else if (shared && parser.inHead) readBuffer = Buffer.allocUnsafeSlow(readBuffer.length);
+        // A head or a chunk line cut between reads is held as a view of this buffer: leave it to the parser.
+        if (shared && parser.holdsBytes) readBuffer = Buffer.allocUnsafeSlow(readBuffer.length);
         return;
       }
       if (event === ParseEvent.Error) {
         this.lost(this.socket!, new ConnectionError('HPE_INVALID_RESPONSE', `Response does not match the HTTP/1.1 protocol (${parser.error})`));
         return;
       }
+      pos = at;
       if (event === ParseEvent.HeadComplete) {
         this.head = parser.head;
-        pos = at;
+        continue;
+      }
+      if (event === ParseEvent.Body) {
+        const body = buf.subarray(parser.bodyStart, at);
+        this.parts.push(shared ? Buffer.from(body) : body);
         continue;
       }
       // MessageComplete
-      if (at > pos) this.parts.push(shared ? Buffer.from(buf.subarray(pos, at)) : buf.subarray(pos, at));
-      pos = at;
       const head = this.head!;
       if (head.statusCode < 200 && head.statusCode !== 101) {
         // An interim answer (100 Continue): the final one follows.

@@ -1,4 +1,4 @@
-import type { Header, HttpRequest, HttpResponse } from './http-message';
+import type { Header, HttpRequest, HttpResponse } from '../core/http/message';
 import type { PreparedRequest } from './prepare';
 import type { TargetAttempt } from './sender';
 import type { WriteOutcome } from './write-plan';

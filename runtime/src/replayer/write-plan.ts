@@ -1,7 +1,8 @@
 import { BulkAction, bulkBody, parseBulkActions } from './bulk-body';
 import { BulkItemResult, scanBulkItems } from '../core/bulk-items';
 import { documentWrite, DocumentWrite, unconditionalUri, versionedUri } from './document-write';
-import { decodedBody, Header, HttpRequest, HttpResponse } from './http-message';
+import { Header, HttpRequest, HttpResponse } from '../core/http/message';
+import { decodedBody } from '../core/http/content-coding';
 import type { TargetAttempt } from './sender';
 
 /**

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import type { RunningProxy } from '../../../runtime/src/capture-proxy/capture-proxy';
 import { CAPTURE_PROXY_NODE_FLAGS } from '../../../runtime/src/capture-proxy/node-flags';
-import { HttpBoundaryParser, ParseEvent } from '../../../runtime/src/core/http-boundary-parser';
+import { HttpBoundaryParser, ParseEvent } from '../../../runtime/src/core/http/boundary-parser';
 import { decodeTrafficStream, TrafficStream } from '../../../runtime/src/core/traffic-stream';
 import { freePort, freePortRange } from '../../../runtime/src/local/ports';
 import { down, up } from '../../../runtime/src/local/stack';

@@ -6,7 +6,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import pino from 'pino';
 import { startCaptureProxy, RunningProxy } from '../../../runtime/src/capture-proxy/capture-proxy';
 import { parseProxyArgs } from '../../../runtime/src/capture-proxy/options';
-import { HttpBoundaryParser, ParseEvent } from '../../../runtime/src/core/http-boundary-parser';
+import { HttpBoundaryParser, ParseEvent } from '../../../runtime/src/core/http/boundary-parser';
 import { decodeTrafficStream, TrafficStream } from '../../../runtime/src/core/traffic-stream';
 
 export const quietLog = pino({ level: 'silent' });

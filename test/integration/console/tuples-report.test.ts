@@ -8,7 +8,7 @@ import { artifactPath, launchChromium } from '../support/browser';
 import { startCaptureProxy } from '../support/capture-proxy';
 import { consoleCli } from '../support/console-cli';
 import { stackEndpoints, uniqueName } from '../support/env';
-import { headerValue, parseResponse } from '../../../runtime/src/replayer/http-message';
+import { headerValue, parseResponse } from '../../../runtime/src/core/http/message';
 import { createTopic, deleteTopic, httpRequest, RawConnection, startReplayer, waitAllCommitted } from '../replayer/support';
 
 const env = stackEndpoints();

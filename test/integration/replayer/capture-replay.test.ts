@@ -1,8 +1,8 @@
 import net from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { ClusterClient } from '../../../runtime/src/core/cluster-client';
-import { HttpBoundaryParser, ParseEvent } from '../../../runtime/src/core/http-boundary-parser';
-import { parseRequest, parseResponse } from '../../../runtime/src/replayer/http-message';
+import { HttpBoundaryParser, ParseEvent } from '../../../runtime/src/core/http/boundary-parser';
+import { parseRequest, parseResponse } from '../../../runtime/src/core/http/message';
 import type { Tuple } from '../../../runtime/src/replayer/tuple';
 import { stackEndpoints } from '../support/env';
 import { createTopic, httpRequest, RawConnection, readTuples, kafkaReplayFixture, startCaptureProxy } from './support';

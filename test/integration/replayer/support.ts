@@ -9,7 +9,7 @@ import { constants, gunzipSync } from 'node:zlib';
 import { Kafka } from 'kafkajs';
 import { ClusterClient } from '../../../runtime/src/core/cluster-client';
 import { createKafka } from '../../../runtime/src/core/kafka-client';
-import { isCompleteResponse } from '../../../runtime/src/replayer/http-message';
+import { isCompleteResponse } from '../../../runtime/src/core/http/message';
 import type { Tuple } from '../../../runtime/src/replayer/tuple';
 import { stackEndpoints, uniqueName } from '../support/env';
 

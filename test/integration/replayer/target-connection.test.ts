@@ -4,7 +4,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
-import { HttpBoundaryParser, ParseEvent } from '../../../runtime/src/core/http-boundary-parser';
+import { HttpBoundaryParser, ParseEvent } from '../../../runtime/src/core/http/boundary-parser';
 import type { PreparedRequest } from '../../../runtime/src/replayer/prepare';
 import { sendWithRetries, SendOptions, TargetAttempt } from '../../../runtime/src/replayer/sender';
 import { TargetConnection, TargetConnectionOptions } from '../../../runtime/src/replayer/target-connection';
@@ -171,6 +171,25 @@ describe('the replayer\'s target connection', () => {
       expect(target.connections()).toBe(1);
       expect((await send(conn, prepared('HEAD', '/head')))[0].statusCode).toBe(200);
       expect(target.connections()).toBe(2);
+    } finally {
+      conn.destroy();
+      await target.close();
+    }
+  });
+
+  it('de-chunks a response whose chunk-size line is cut between reads', async () => {
+    // The next read lands in the same read buffer: the cut line must not be overwritten by it.
+    const data = 'y'.repeat(256);
+    const target = await rawTarget((s) => {
+      s.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1');
+      setTimeout(() => s.write(`00\r\n${data}\r\n0\r\n\r\n`), 30);
+    });
+    const conn = new TargetConnection(target.url, plain);
+    try {
+      for (let i = 0; i < 2; i++) {
+        const [a] = await send(conn, prepared('GET', `/cut/${i}`));
+        expect([a.statusCode, a.error, a.body?.toString()]).toEqual([200, undefined, data]);
+      }
     } finally {
       conn.destroy();
       await target.close();

@@ -1,5 +1,5 @@
 import { decodeTrafficStream, encodeTrafficStream, TrafficStream } from '../../../runtime/src/core/traffic-stream';
-import { parseRequest, parseResponse } from '../../../runtime/src/replayer/http-message';
+import { parseRequest, parseResponse } from '../../../runtime/src/core/http/message';
 import { PartitionOffsets } from '../../../runtime/src/replayer/offset-tracker';
 import { CapturedRequest, Reassembler, ReassemblerOptions, RecordRef } from '../../../runtime/src/replayer/reassembler';
 import { CapturedConnection, encodeConnection } from '../../integration/support/capture-encoder';

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HttpRequest } from '../../../runtime/src/replayer/http-message';
+import { HttpRequest } from '../../../runtime/src/core/http/message';
 import { prepareRequest } from '../../../runtime/src/replayer/prepare';
 import { RequestDropped } from '../../../runtime/src/replayer/transforms/request';
 import { parseTransformerConfig } from '../../../runtime/src/replayer/transforms/transformer-config';

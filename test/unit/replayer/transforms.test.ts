@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../../../runtime/src/core/errors';
-import { HttpRequest, parseRequest, serializeRequest } from '../../../runtime/src/replayer/http-message';
+import { HttpRequest, parseRequest, serializeRequest } from '../../../runtime/src/core/http/message';
 import { prepareRequest, PrepareOptions } from '../../../runtime/src/replayer/prepare';
 import { retryableBulkBody } from '../../../runtime/src/replayer/bulk-retry';
 import { parseTransformerConfig } from '../../../runtime/src/replayer/transforms/transformer-config';
@@ -65,6 +65,13 @@ describe('target headers', () => {
     expect(h(basic, 'user-agent')).toBe('curl/8 replayer');
     expect(h(prepareRequest(request('GET', '/'), opts('[]', { auth: { type: 'remove' } })), 'authorization')).toBeUndefined();
   });
+
+  it('leaves out a captured header that HTTP/1.1 cannot carry (Elasticsearch took it), and keeps the others', () => {
+    const captured = request('PUT', '/i/_doc/1', '{}', [['X/A', 'b'], ['X\u0001B', 'c'], ['X-C', 'd\u0001e'], ['X-D', 'd\u007fe'], ['X-Ok', 'caf\u00e9']]);
+    const prepared = prepareRequest(captured, opts('[]'));
+    expect(prepared.headers.map(([k]) => k)).toEqual(['Host', 'Authorization', 'X-Ok', 'content-length']);
+    expect(() => serializeRequest(prepared.method, prepared.path, prepared.headers, prepared.body, 'target:29200')).not.toThrow();
+  });
 });
 
 describe('other transforms', () => {
@@ -100,7 +107,7 @@ describe('HTTP framing and _bulk retries', () => {
     const raw = Buffer.from('POST /_bulk HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n');
     const parsed = parseRequest(raw);
     expect(parsed.body.toString()).toBe('hello world');
-    expect(parseRequest(serializeRequest({ ...parsed, headers: [['Content-Length', '11']] })).body.toString()).toBe('hello world');
+    expect(parseRequest(serializeRequest(parsed.method, parsed.uri, [['Content-Length', '11']], parsed.body, 'x')).body.toString()).toBe('hello world');
   });
 
   it('keeps only the _bulk items that failed retryably', () => {

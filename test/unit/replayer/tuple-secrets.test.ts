@@ -1,4 +1,4 @@
-import type { Header, HttpRequest } from '../../../runtime/src/replayer/http-message';
+import type { Header, HttpRequest } from '../../../runtime/src/core/http/message';
 import type { PreparedRequest } from '../../../runtime/src/replayer/prepare';
 import { maskedRawRequest, maskSecret, preparedJson, preparedMessage, requestJson, requestMessage } from '../../../runtime/src/replayer/tuple';
 

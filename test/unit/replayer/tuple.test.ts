@@ -1,4 +1,4 @@
-import type { Header, HttpRequest, HttpResponse } from '../../../runtime/src/replayer/http-message';
+import type { Header, HttpRequest, HttpResponse } from '../../../runtime/src/core/http/message';
 import type { PreparedRequest } from '../../../runtime/src/replayer/prepare';
 import type { TargetAttempt } from '../../../runtime/src/replayer/sender';
 import {

@@ -2,7 +2,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { parseBulkActions } from '../../../runtime/src/replayer/bulk-body';
 import { scanBulkItems } from '../../../runtime/src/core/bulk-items';
 import { documentWrite } from '../../../runtime/src/replayer/document-write';
-import { parseRequest, parseResponse } from '../../../runtime/src/replayer/http-message';
+import { parseRequest, parseResponse } from '../../../runtime/src/core/http/message';
 import { prepareRequest } from '../../../runtime/src/replayer/prepare';
 import type { TargetAttempt } from '../../../runtime/src/replayer/sender';
 import { typeRemoval } from '../../../runtime/src/replayer/transforms/type-removal';

@@ -1,5 +1,5 @@
 import { ConfigError } from '../../core/errors';
-import { headerValue } from '../http-message';
+import { headerValue } from '../../core/http/message';
 import { checkOptions } from './options';
 import { RequestTransform, TransformableRequest } from './request';
 import { ScriptSandbox, scriptSource } from './script-sandbox';

@@ -1,5 +1,5 @@
 import { ConfigError } from '../../core/errors';
-import type { Header } from '../http-message';
+import type { Header } from '../../core/http/message';
 import { isNdjson } from './js-transform';
 import { checkOptions } from './options';
 import { RequestTransform, TransformableRequest } from './request';

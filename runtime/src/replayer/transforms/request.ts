@@ -1,4 +1,4 @@
-import type { Header } from '../http-message';
+import type { Header } from '../../core/http/message';
 
 /** A request as transforms see it: the body with its content-encoding already undone. */
 export interface TransformableRequest {

@@ -3,6 +3,7 @@ import {
   FramingRules,
   HeaderCollector,
   hexDigit,
+  isToken,
   parseChunkSize,
   parseRequestLine,
   Refusal,
@@ -10,7 +11,7 @@ import {
   refusesMethod,
   requestFraming,
   skippedBeforeRequest,
-} from './http-framing-rules';
+} from './framing-rules';
 
 /**
  * An incremental HTTP/1.1 boundary parser: it finds where each request or response head ends and
@@ -18,7 +19,7 @@ import {
  * It never buffers a body; a head is copied only when it spans chunks. Callers drive it with
  * execute() and get one event at a time, so they can act on exact byte offsets (relay, capture).
  *
- * Requests are framed as the source's server frames them (core/http-framing-rules.ts: Netty's
+ * Requests are framed as the source's server frames them (core/http/framing-rules.ts: Netty's
  * HttpObjectDecoder as Elasticsearch 7.10 or OpenSearch 2.19 apply it, with its table of cases), so
  * that one parsed request is one request the source executed; a request the source refuses is an
  * Error. With `reportBody`, body bytes come as Body events (bodyStart..offset, chunk framing left
@@ -51,6 +52,8 @@ export interface HttpHead {
   target: string;
   /** Response status code (0 for a request). */
   statusCode: number;
+  /** Response reason phrase ('' for a request). */
+  reason: string;
   /** e.g. 'HTTP/1.1' */
   version: string;
   /** Header names and values as the server reads them, in order (values trimmed, folded lines joined). */
@@ -102,8 +105,7 @@ const enum S {
 
 const LF = 10;
 const CR = 13;
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const STATUS_LINE = /^(HTTP\/\d\.\d) (\d{3})(?: .*)?$/;
+const STATUS_LINE = /^(HTTP\/\d\.\d) (\d{3})(?: (.*))?$/;
 /** Chunk-size and trailer lines of responses: our own bound, as for heads. */
 const MAX_RESPONSE_LINE = 64 * 1024;
 
@@ -159,6 +161,11 @@ export class HttpBoundaryParser {
   /** True while a head is being collected (its bytes are held by the parser, see carriedHeadBytes()). */
   get inHead(): boolean {
     return this.state === S.Head || (this.state === S.HeadStart && this.headBytes > 0);
+  }
+
+  /** True while the parser holds views of earlier buffers (a head, or a chunk-size or trailer line, cut between them). */
+  get holdsBytes(): boolean {
+    return this.inHead || this.lineParts.length > 0;
   }
 
   /** True between messages: nothing of a next message has been seen. */
@@ -524,6 +531,7 @@ export class HttpBoundaryParser {
       method: line.method,
       target: line.target,
       statusCode: 0,
+      reason: '',
       version: line.version,
       headers: collector.headers,
       firstLineByteLength,
@@ -560,6 +568,7 @@ export class HttpBoundaryParser {
       method: '',
       target: '',
       statusCode: Number(m[2]),
+      reason: m[3] ?? '',
       version: m[1],
       headers: [],
       firstLineByteLength,
@@ -582,7 +591,7 @@ export class HttpBoundaryParser {
       const colon = line.indexOf(':');
       if (colon <= 0) return `malformed header line "${line.slice(0, 100)}"`;
       const name = line.slice(0, colon);
-      if (!TOKEN.test(name)) return `malformed header name "${name.slice(0, 100)}"`;
+      if (!isToken(name)) return `malformed header name "${name.slice(0, 100)}"`;
       const value = line.slice(colon + 1).trim();
       head.headers.push([name, value]);
       if (name.length === 14 && name.toLowerCase() === 'content-length') {
@@ -642,13 +651,6 @@ function responseChunkSize(line: string): number | string {
   const rest = line.charCodeAt(i);
   if (i < line.length && rest !== 0x3b && rest !== 0x20 && rest !== 0x09) return `chunk size "${line.slice(0, 40)}" is not a hex number`;
   return n;
-}
-
-/** The value of the first header with this name (case-insensitive), or undefined. */
-export function headerValue(head: HttpHead, name: string): string | undefined {
-  const lower = name.toLowerCase();
-  for (const [n, v] of head.headers) if (n.length === lower.length && n.toLowerCase() === lower) return v;
-  return undefined;
 }
 
 /** Methods that change data: the ones a capture must hold until Kafka has them. */

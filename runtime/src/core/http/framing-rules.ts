@@ -6,7 +6,7 @@
  * and every later byte of the connection is discarded (Netty's BAD_MESSAGE state).
  *
  * Each row was sent to both real servers (test/integration/capture-proxy/framing.test.ts sends it
- * again, directly and through the proxy, every run; test/unit/core/http-framing-rules.test.ts has a
+ * again, directly and through the proxy, every run; test/unit/core/http/framing-rules.test.ts has a
  * case per row). "request" = one request with that framing; "refused" = 400, rest of the
  * connection ignored; "closed" = the connection closes without an answer, nothing more executed.
  *
@@ -172,7 +172,8 @@ function javaTrim(s: string): string {
   return a === 0 && b === s.length ? s : s.slice(a, b);
 }
 
-function isToken(s: string): boolean {
+/** An RFC 9110 token (methods, header names). */
+export function isToken(s: string): boolean {
   return TOKEN_RE.test(s);
 }
 

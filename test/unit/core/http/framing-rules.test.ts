@@ -1,6 +1,6 @@
-import { HttpBoundaryParser, ParseEvent } from '../../../runtime/src/core/http-boundary-parser';
-import { ELASTICSEARCH_7_10, FramingRules, framingRulesFor, OPENSEARCH_2_19 } from '../../../runtime/src/core/http-framing-rules';
-import { caseBytes, FRAMING_CASES, Outcome } from '../../support/framing-cases';
+import { HttpBoundaryParser, ParseEvent } from '../../../../runtime/src/core/http/boundary-parser';
+import { ELASTICSEARCH_7_10, FramingRules, framingRulesFor, OPENSEARCH_2_19 } from '../../../../runtime/src/core/http/framing-rules';
+import { caseBytes, FRAMING_CASES, Outcome } from '../../../support/framing-cases';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -44,8 +44,8 @@ describe('request framing as the source reads it (one case per row of the table)
     });
   });
 
-  it('lists every case\'s row in the table of http-framing-rules.ts', () => {
-    const table = readFileSync(path.resolve(__dirname, '../../../runtime/src/core/http-framing-rules.ts'), 'utf8');
+  it('lists every case\'s row in the table of framing-rules.ts', () => {
+    const table = readFileSync(path.resolve(__dirname, '../../../../runtime/src/core/http/framing-rules.ts'), 'utf8');
     for (const c of FRAMING_CASES) expect({ row: c.row, inTable: table.includes(`| ${c.row}`) }).toEqual({ row: c.row, inTable: true });
   });
 

@@ -1,4 +1,4 @@
-import { HttpBoundaryParser, ParseEvent } from '../../../runtime/src/core/http-boundary-parser';
+import { HttpBoundaryParser, ParseEvent } from '../../../../runtime/src/core/http/boundary-parser';
 
 interface Message {
   bytes: string;
