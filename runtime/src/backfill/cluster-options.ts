@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { cliOption } from '../core/cli/options';
 import type { ClusterClient } from '../core/cluster-client';
 import { ClusterSettings, clusterSettingsFromFlags, openClusterClient } from '../core/cluster-settings';
-import { ConfigError, UserError } from '../core/errors';
+import { UserError } from '../core/errors';
 import { secretsManagerReader } from '../core/secrets';
 import { loadServicesYaml, ServicesYaml } from '../core/services-yaml';
 
