@@ -124,7 +124,7 @@ program
           '',
           'Migration result',
           ...r.indices.map((i) => `  ${i.index.padEnd(20)} source ${String(i.source).padStart(7)}  target ${String(i.target).padStart(7)}  ${i.source === i.target ? 'same' : 'DIFFERENT'}`),
-          `  ${r.liveRequests} live requests captured, ${r.report.tuples} replayed and compared: ${r.report.totals.same} same, ${r.report.totals.expected} expected, ${r.report.totals.different} different`,
+          `  ${r.liveRequests} live requests captured (${r.autoIdRequests} writes without an id), ${r.report.tuples} replayed and compared: ${r.report.totals.same} same, ${r.report.totals.expected} expected, ${r.report.totals.different} different`,
           ...r.report.byClass.map((c) => `    ${c.label.padEnd(22)} ${String(c.total).padStart(5)}: ${c.same} same, ${c.expected} expected, ${c.different} different`),
           ...r.report.expectedReasons.map((e) => `    expected x${e.count}: ${e.text}`),
           ...r.report.topDifferent.map((e) => `    DIFFERENT x${e.count}: ${e.endpoint} at ${e.paths.map((p) => p.path).join(', ')}`),

@@ -28,6 +28,8 @@ const ALLOW = 'regex:demo-.*';
 export interface DemoResult {
   seconds: Record<string, number>;
   liveRequests: number;
+  /** Of the live requests, the writes without an id (the source picked it). */
+  autoIdRequests: number;
   indices: { index: string; source: number; target: number }[];
   /** The comparison of every replayed request (`tuples report`), and where its HTML is. */
   report: Pick<TuplesReport, 'tuples' | 'totals' | 'byClass' | 'expectedReasons' | 'topDifferent'> & { html: string };
@@ -99,12 +101,12 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       const remaining = opts.liveSeconds * 1000 - live.elapsedMs();
       if (remaining > 0) await sleep(remaining);
     });
-    const liveRequests = await phase('Stop the clients and let the proxy flush its capture', async () => {
+    const { sent: liveRequests, autoId: autoIdRequests } = await phase('Stop the clients and let the proxy flush its capture', async () => {
       const sent = await live.stop();
       const proxy = children.pop()!;
       proxy.kill('SIGTERM');
       await new Promise((r) => proxy.once('exit', r));
-      log(`   ${sent} live requests went through the proxy`);
+      log(`   ${sent.sent} live requests went through the proxy, ${sent.autoId} of them writes without an id`);
       return sent;
     });
 
@@ -142,7 +144,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     await source.close();
     await target.close();
     log(`\nWork files and service logs: ${work}`);
-    return { seconds, liveRequests, ...result };
+    return { seconds, liveRequests, autoIdRequests, ...result };
   } finally {
     for (const c of children) c.kill('SIGTERM');
     if (state && !opts.keep) {
@@ -200,7 +202,8 @@ async function seedSource(source: ClusterClient, documents: number): Promise<voi
 
 /**
  * Clients writing and reading through the proxy: single-document writes and deletes, _bulk with
- * _type, searches, aggregations and a scroll. The reads read seeded documents that no write
+ * _type, auto-id writes (POST /index/_doc, _bulk index and create without _id), searches,
+ * aggregations and a scroll. The reads read seeded documents that no write
  * touches, so their answers do not depend on when the backfill copied what: every difference the
  * report finds is one to look at.
  */
@@ -208,6 +211,7 @@ function startLiveTraffic(client: ClusterClient) {
   const started = Date.now();
   let stopped = false;
   let sent = 0;
+  let autoId = 0;
   const send = async (req: Parameters<ClusterClient['request']>[0]) => {
     sent++;
     return client.request({ ...req, retry: false });
@@ -215,7 +219,7 @@ function startLiveTraffic(client: ClusterClient) {
   const loop = async (worker: number) => {
     for (let i = 0; !stopped; i++) {
       const id = `live-${worker}-${i}`;
-      const step = i % 7;
+      const step = i % 9;
       if (step === 0) await send({ method: 'PUT', path: `/demo-products/_doc/${id}`, body: { name: `live ${id}`, price: i, tags: ['live'] } });
       else if (step === 1) await send({ method: 'POST', path: `/demo-orders/_doc/${id}?routing=c${i % 50}`, body: { customer: `c${i % 50}`, total: i, live: true } });
       else if (step === 2) await send({ method: 'GET', path: `/demo-products/_search?q=tags:t${i % 7}&size=5` });
@@ -228,6 +232,14 @@ function startLiveTraffic(client: ClusterClient) {
           path: '/demo-orders/_search',
           body: { size: 0, query: { bool: { must_not: { exists: { field: 'live' } } } }, aggs: { top_customers: { terms: { field: 'customer', size: 5 }, aggs: { spent: { sum: { field: 'total' } } } }, total: { stats: { field: 'total' } } } },
         });
+      } else if (step === 7) {
+        // Auto-id writes: the source picks the id, and the replay must write the same one.
+        autoId++;
+        await send({ method: 'POST', path: '/demo-products/_doc', body: { name: `auto ${id}`, price: i, tags: ['live'] } });
+      } else if (step === 8) {
+        autoId++;
+        const log = (n: number) => `{"@timestamp":"2026-11-25T00:00:00Z","level":"info","message":"auto ${id}-${n}"}`;
+        await send({ method: 'POST', path: '/_bulk', headers: { 'content-type': 'application/x-ndjson' }, body: `{"index":{"_index":"demo-logs-2026.11"}}\n${log(0)}\n{"create":{"_index":"demo-logs-2026.11"}}\n${log(1)}\n{"index":{"_index":"demo-products"}}\n{"name":"auto ${id}","price":${i},"tags":["live"]}\n` });
       } else {
         const first = await send({ method: 'GET', path: '/demo-logs-2026.11/_search?scroll=1m&size=20&q=level:error' });
         const scrollId = first.statusCode === 200 ? JSON.parse(first.body.toString())._scroll_id : undefined;
@@ -246,7 +258,7 @@ function startLiveTraffic(client: ClusterClient) {
       stopped = true;
       await Promise.all(loops);
       await client.close();
-      return sent;
+      return { sent, autoId };
     },
   };
 }

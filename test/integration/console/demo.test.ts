@@ -14,6 +14,8 @@ describe('the demo migration (README main command), on the running stack', () =>
     expect(result.verified).toBe(true);
     for (const index of result.indices) expect(index.target).toBe(index.source);
     expect(result.liveRequests).toBeGreaterThan(20);
+    // Writes the source gave ids to (POST /index/_doc, _bulk without _id) reached the target under the same ids (verify above).
+    expect(result.autoIdRequests).toBeGreaterThan(0);
     // Every live request came back as a tuple from the replay of the capture, and none is answered differently.
     expect(result.report.tuples).toBeGreaterThanOrEqual(result.liveRequests);
     expect(result.report.totals.different).toBe(0);
