@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { integerArg } from '../core/cli/options';
 import { exitWithError } from '../core/errors';
+import { demoResultText, runDemo } from './demo';
 import { SERVER_KINDS, ServerKind } from './servers';
 import { DEFAULT_PORTS, down, stackEnv, status, up } from './stack';
 
@@ -17,7 +19,7 @@ function kinds(value: string): ServerKind[] {
 }
 
 const program = new Command('migration-local')
-  .description('The local stack: real Kafka (KRaft), Elasticsearch 7.10 (source) and OpenSearch 2.19 (target) on loopback, from Maven Central jars.')
+  .description('The local stack: real Kafka (KRaft), Elasticsearch 7.10 (source) and OpenSearch 2.19 (target) on loopback, from Maven Central jars; and the demo migration on it.')
   .showHelpAfterError()
   .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
 
@@ -81,6 +83,25 @@ program
       }
     }
     if (servers.some((s) => !s.healthy)) process.exitCode = 1;
+  });
+
+program
+  .command('demo')
+  .description('the local demo migration: real Kafka, Elasticsearch 7.10 and OpenSearch 2.19; capture, backfill, replay, verify')
+  .addOption(new Option('--proxy-port <port>', 'capture proxy port (clients talk to it)').argParser(integerArg(1, 65535)).default(9200))
+  .addOption(new Option('--kafka-port <port>', 'Kafka port').argParser(integerArg(1, 65535)).default(9092))
+  .addOption(new Option('--source-port <port>', 'Elasticsearch port').argParser(integerArg(1, 65535)).default(19200))
+  .addOption(new Option('--target-port <port>', 'OpenSearch port').argParser(integerArg(1, 65535)).default(29200))
+  .addOption(new Option('--documents <n>', 'historic documents on the source').argParser(integerArg(0)).default(30000))
+  .addOption(new Option('--live-seconds <s>', 'how long clients write through the proxy').argParser(integerArg(0)).default(20))
+  .option('--keep', 'leave the local stack running afterwards')
+  .option('--json', 'print the result as JSON')
+  .action(async (o) => {
+    const log = (line: string) => process.stderr.write(`${line}\n`);
+    const r = await runDemo({ proxyPort: o.proxyPort, ports: { kafka: o.kafkaPort, source: o.sourcePort, target: o.targetPort }, documents: o.documents, liveSeconds: o.liveSeconds, keep: Boolean(o.keep), log });
+    process.stdout.write(`${o.json ? JSON.stringify(r, null, 2) : demoResultText(r)}\n`);
+    // Ready means both: every document the same, and no answer that differs unexplained.
+    if (!r.verified || r.report.totals.different > 0) process.exitCode = 1;
   });
 
 program.parseAsync(process.argv).catch(exitWithError);

@@ -5,12 +5,12 @@ import path from 'node:path';
 import { CAPTURE_PROXY_NODE_FLAGS } from '../capture-proxy/node-flags';
 import { ClusterClient } from '../core/cluster-client';
 import { UserError } from '../core/errors';
-import { assertPortsFree } from '../local/ports';
-import { down, stackEnv, StackState, up } from '../local/stack';
-import { describeTraffic, REPLAYER_GROUP, TRAFFIC_TOPIC } from './kafka-admin';
-import { renderHtml } from './report/render-html';
-import type { TuplesReport } from './report/report';
-import { tuplesReport } from './report/tuples-report';
+import { describeTraffic, REPLAYER_GROUP, TRAFFIC_TOPIC } from '../console/kafka-admin';
+import { renderHtml } from '../console/report/render-html';
+import type { TuplesReport } from '../console/report/report';
+import { tuplesReport } from '../console/report/tuples-report';
+import { assertPortsFree } from './ports';
+import { down, stackEnv, StackState, up } from './stack';
 
 export interface DemoOptions {
   proxyPort: number;
@@ -35,6 +35,10 @@ export interface DemoResult {
   report: Pick<TuplesReport, 'tuples' | 'totals' | 'byClass' | 'expectedReasons' | 'topDifferent'> & { html: string };
   verified: boolean;
 }
+
+/*
+ * Beside the local stack, not in the console: the images ship neither (runtime/Dockerfile.dockerignore).
+ */
 
 /**
  * The local demo migration, end to end on real servers: a source with typed ES 7 mappings, a
@@ -273,3 +277,19 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs: number, message
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** What a person reads at the end of the demo. */
+export function demoResultText(r: DemoResult): string {
+  return [
+    '',
+    'Migration result',
+    ...r.indices.map((i) => `  ${i.index.padEnd(20)} source ${String(i.source).padStart(7)}  target ${String(i.target).padStart(7)}  ${i.source === i.target ? 'same' : 'DIFFERENT'}`),
+    `  ${r.liveRequests} live requests captured (${r.autoIdRequests} writes without an id), ${r.report.tuples} replayed and compared: ${r.report.totals.same} same, ${r.report.totals.expected} expected, ${r.report.totals.different} different`,
+    ...r.report.byClass.map((c) => `    ${c.label.padEnd(22)} ${String(c.total).padStart(5)}: ${c.same} same, ${c.expected} expected, ${c.different} different`),
+    ...r.report.expectedReasons.map((e) => `    expected x${e.count}: ${e.text}`),
+    ...r.report.topDifferent.map((e) => `    DIFFERENT x${e.count}: ${e.endpoint} at ${e.paths.map((p) => p.path).join(', ')}`),
+    `  the comparison report with its charts: ${r.report.html}`,
+    `  verify (content hash of every document): ${r.verified ? 'source and target hold the same documents' : 'DIFFERENCES FOUND'}`,
+    `  time: ${Object.values(r.seconds).reduce((a, b) => a + b, 0).toFixed(0)} s in all`,
+  ].join('\n');
+}
