@@ -48,6 +48,7 @@ td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
   <div><b>Median latency</b><table id="latency"></table></div>
 </div>
 
+<section id="comparison">
 <h2>Comparison (tuples report)</h2>
 <p id="report-summary" class="muted">-</p>
 <div class="sides">
@@ -57,6 +58,7 @@ td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
 <div class="charts"><div><b>Latency distribution, all classes (requests per bucket)</b><div class="chart" id="chart-latency"></div></div></div>
 <ul id="report-reasons" class="muted"></ul>
 <p class="muted"><a href="/api/tuples/report?format=html">The full report</a> (one self-contained page).</p>
+</section>
 <script src="/assets/uPlot.iife.min.js"></script>
 <script src="/assets/status-page.js"></script>
 </body></html>`;

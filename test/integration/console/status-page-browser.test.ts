@@ -123,6 +123,7 @@ describe('status page in Chromium', () => {
       expect(JSON.parse((await page.locator('#chart-latency').getAttribute('data-target'))!)).toEqual(histogram('target'));
       expect(histogram('target').reduce((a: number, b: number) => a + b, 0)).toBe(report.tuples);
       expect(await page.locator('#chart-latency canvas').count()).toBe(1);
+      await page.locator('#comparison').screenshot({ path: artifactPath('status-page-comparison.png') });
 
       // ?format=html is the page `tuples report --html` writes, numbers and all.
       const served = await fetch(`${base}/api/tuples/report?format=html`, { headers: { authorization: `Bearer ${TOKEN}` } });
