@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
 import { cliOption, readEnvBeforeActions } from '../core/cli/options';
 import { integerArg, portArg } from '../core/cli/values';
-import { exitWithError } from '../core/errors';
+import { exitWithError, UserError } from '../core/errors';
 import type { ServicesYaml } from '../core/services-yaml';
 import { readApiToken } from './api/auth';
 import { startApi } from './api/server';
@@ -15,7 +15,6 @@ import { completionScript, Shell, SHELLS } from './completion';
 import { DEFAULT_SERVICES_YAML, loadConsoleConfig } from './config';
 import { ConsoleContext, defaultStateDir } from './context';
 import { DEFAULT_WORKING_STATE_INDEX } from '../backfill/lease-store';
-import { runDemo } from './demo';
 import { REPLAYER_GROUP, TRAFFIC_TOPIC } from './kafka-admin';
 
 const VERSION = (JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
@@ -106,41 +105,21 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): { program: C
       process.once('SIGINT', stop);
     });
 
+  // The local stack and the demo live beside the console in a checkout, not in the images.
+  function runLocalCli(args: string[]): never {
+    const cli = path.join(__dirname, '..', 'local', 'cli.js');
+    if (!existsSync(cli)) exitWithError(new UserError('NOT_INSTALLED', `the local stack and the demo are not part of this install (no ${cli}): run them from a checkout of the repository (npm run demo, npm run local -- up)`), { json: program.opts().json });
+    const r = spawnSync(process.execPath, [cli, ...args], { stdio: 'inherit' });
+    process.exit(r.status ?? 1);
+  }
+
   program
     .command('demo')
-    .description('the local demo migration: real Kafka, Elasticsearch 7.10 and OpenSearch 2.19; capture, backfill, replay, verify')
-    .addOption(cliOption('--proxy-port <port>', 'capture proxy port (clients talk to it)', { parse: portArg(), default: 9200 }))
-    .addOption(cliOption('--kafka-port <port>', 'Kafka port', { parse: portArg(), default: 9092 }))
-    .addOption(cliOption('--source-port <port>', 'Elasticsearch port', { parse: portArg(), default: 19200 }))
-    .addOption(cliOption('--target-port <port>', 'OpenSearch port', { parse: portArg(), default: 29200 }))
-    .addOption(cliOption('--documents <n>', 'historic documents on the source', { parse: integerArg(0), default: 30000 }))
-    .addOption(cliOption('--live-seconds <s>', 'how long clients write through the proxy', { parse: integerArg(0), default: 20 }))
-    .option('--keep', 'leave the local stack running afterwards')
-    .option('--json', 'print the result as JSON')
-    .action(async (o) => {
-      const log = (line: string) => process.stderr.write(`${line}\n`);
-      const r = await runDemo({ proxyPort: o.proxyPort, ports: { kafka: o.kafkaPort, source: o.sourcePort, target: o.targetPort }, documents: o.documents, liveSeconds: o.liveSeconds, keep: Boolean(o.keep), log });
-      if (program.opts().json || o.json) {
-        process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
-      } else {
-        process.stdout.write(
-          `${[
-            '',
-            'Migration result',
-            ...r.indices.map((i) => `  ${i.index.padEnd(20)} source ${String(i.source).padStart(7)}  target ${String(i.target).padStart(7)}  ${i.source === i.target ? 'same' : 'DIFFERENT'}`),
-            `  ${r.liveRequests} live requests captured, ${r.report.tuples} replayed and compared: ${r.report.totals.same} same, ${r.report.totals.expected} expected, ${r.report.totals.different} different`,
-            ...r.report.byClass.map((c) => `    ${c.label.padEnd(22)} ${String(c.total).padStart(5)}: ${c.same} same, ${c.expected} expected, ${c.different} different`),
-            ...r.report.expectedReasons.map((e) => `    expected x${e.count}: ${e.text}`),
-            ...r.report.topDifferent.map((e) => `    DIFFERENT x${e.count}: ${e.endpoint} at ${e.paths.map((p) => p.path).join(', ')}`),
-            `  the comparison report with its charts: ${r.report.html}`,
-            `  verify (content hash of every document): ${r.verified ? 'source and target hold the same documents' : 'DIFFERENCES FOUND'}`,
-            `  time: ${Object.values(r.seconds).reduce((a, b) => a + b, 0).toFixed(0)} s in all`,
-          ].join('\n')}\n`,
-        );
-      }
-      // Ready means both: every document the same, and no answer that differs unexplained.
-      if (!r.verified || r.report.totals.different > 0) process.exitCode = 1;
-    });
+    .description('the local demo migration: real Kafka, Elasticsearch 7.10 and OpenSearch 2.19; capture, backfill, replay, verify (see `migration-console demo --help`)')
+    .allowUnknownOption()
+    .helpOption(false)
+    .argument('[args...]')
+    .action((args: string[]) => runLocalCli(['demo', ...args, ...(program.opts().json && !args.includes('--json') ? ['--json'] : [])]));
 
   program
     .command('local')
@@ -148,10 +127,7 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): { program: C
     .allowUnknownOption()
     .helpOption(false)
     .argument('[args...]')
-    .action((args: string[]) => {
-      const r = spawnSync(process.execPath, [path.join(__dirname, '..', 'local', 'cli.js'), ...args], { stdio: 'inherit' });
-      process.exit(r.status ?? 1);
-    });
+    .action((args: string[]) => runLocalCli(args));
 
   return { program, state };
 }

@@ -47,6 +47,18 @@ td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
   <div><b>Status agreement (rows: source, columns: target)</b><table class="matrix" id="status-matrix"></table></div>
   <div><b>Median latency</b><table id="latency"></table></div>
 </div>
+
+<section id="comparison">
+<h2>Comparison (tuples report)</h2>
+<p id="report-summary" class="muted">-</p>
+<div class="sides">
+  <div><b>Verdicts by class</b><table class="matrix" id="verdict-matrix"></table></div>
+  <div><b>Latency, source vs target (ms)</b><table id="report-latency"></table></div>
+</div>
+<div class="charts"><div><b>Latency distribution, all classes (requests per bucket)</b><div class="chart" id="chart-latency"></div></div></div>
+<ul id="report-reasons" class="muted"></ul>
+<p class="muted"><a href="/api/tuples/report?format=html">The full report</a> (one self-contained page).</p>
+</section>
 <script src="/assets/uPlot.iife.min.js"></script>
 <script src="/assets/status-page.js"></script>
 </body></html>`;
@@ -138,6 +150,43 @@ async function tuples() {
     rows.map((r) => row(['<th>' + esc(r) + '</th>', ...cols.map((c) => { const n = cell.get(r + ' ' + c); return td(n ? fmt(n) : '', 'n ' + (n ? (r === c ? 'same' : 'diff') : '')); })])).join('');
   $('latency').innerHTML = row([td('source'), td((s.sourceLatencyMsP50 ?? '-') + ' ms', 'n')]) + row([td('target'), td((s.targetLatencyMsP50 ?? '-') + ' ms', 'n')]);
 }
+let reportAt = 0;
+// The report reads every tuple: fetched on load, then every 30 s rather than at each refresh.
+async function report() {
+  if (Date.now() - reportAt < 30000) return;
+  reportAt = Date.now();
+  let r;
+  try { r = await get('/api/tuples/report'); } catch (e) { $('report-summary').innerHTML = failed(e); return; }
+  const t = r.totals;
+  $('report-summary').innerHTML = '<span id="report-tuples">' + r.tuples + '</span> requests compared: ' + fmt(t.same) + ' same, ' + fmt(t.expected) + ' expected, <span class="' + (t.different ? 'bad' : 'ok') + '">' + fmt(t.different) + ' different</span>';
+  const cells = (c) => [td(fmt(c.same), 'n same'), td(fmt(c.expected), 'n'), td(fmt(c.different), 'n' + (c.different ? ' diff' : '')), td(fmt(c.same + c.expected + c.different), 'n')];
+  $('verdict-matrix').innerHTML = '<tr><th>class</th><th class="n">same</th><th class="n">expected</th><th class="n">different</th><th class="n">total</th></tr>' +
+    r.byClass.map((c) => row([td(esc(c.label)), ...cells(c)], ' data-class="' + esc(c.class) + '"')).join('') +
+    row(['<th>all</th>', ...cells(t)], ' data-class="all"');
+  const ms = (v) => (v === null || v === undefined ? '-' : fmt(Math.round(v * 10) / 10));
+  const p = (x) => [td(ms(x.p50), 'n'), td(ms(x.p90), 'n'), td(ms(x.p99), 'n')];
+  $('report-latency').innerHTML = '<tr><th></th><th class="n" colspan="3">source p50 / p90 / p99</th><th class="n" colspan="3">target p50 / p90 / p99</th></tr>' +
+    r.latency.map((l) => row([td(esc(l.label)), ...p(l.source), ...p(l.target)], ' data-class="' + esc(l.class) + '"')).join('');
+  $('report-reasons').innerHTML = r.expectedReasons.map((x) => '<li>expected x' + fmt(x.count) + ': ' + esc(x.text) + '</li>').join('');
+  const sum = (side) => r.latencyBucketsMs.concat([null]).map((_, i) => r.latency.reduce((n, l) => n + (l[side].histogram[i] || 0), 0));
+  histogram('chart-latency', r.latencyBucketsMs, sum('source'), sum('target'));
+}
+/** Requests per latency bucket, source and target side by side as bars. */
+function histogram(id, bounds, source, target) {
+  const el = $(id);
+  el.dataset.source = JSON.stringify(source);
+  el.dataset.target = JSON.stringify(target);
+  const labels = bounds.map((b) => '<=' + b).concat(['>' + bounds[bounds.length - 1]]);
+  const xs = labels.map((_, i) => i);
+  if (charts[id]) charts[id].plot.destroy();
+  el.textContent = '';
+  const opts = { width: Math.min(760, window.innerWidth - 60), height: 220, scales: { x: { time: false, range: [-0.5, labels.length - 0.5] } },
+    series: [{ label: 'latency', value: (u, v) => (v === null ? '' : labels[v] + ' ms') },
+      { label: 'source', stroke: COLORS[0], fill: COLORS[0] + '99', paths: uPlot.paths.bars({ size: [0.4, 40], align: -1 }), points: { show: false } },
+      { label: 'target', stroke: COLORS[1], fill: COLORS[1] + '99', paths: uPlot.paths.bars({ size: [0.4, 40], align: 1 }), points: { show: false } }],
+    axes: [{ values: (u, vals) => vals.map((v) => (Number.isInteger(v) && labels[v] ? labels[v] : '')), incrs: [1] }, { size: 60 }] };
+  charts[id] = { key: 'histogram', plot: new uPlot(opts, [xs, source, target], el) };
+}
 async function history() {
   let h;
   try { h = await get('/api/status/history'); } catch (e) { $('chart-backfill').innerHTML = failed(e); return; }
@@ -158,7 +207,7 @@ async function history() {
 }
 async function refresh() {
   await history();
-  await Promise.all([clusters(), backfill(), replay(), tuples()]);
+  await Promise.all([clusters(), backfill(), replay(), tuples(), report()]);
   $('updated').textContent = 'updated ' + new Date().toLocaleTimeString() + ' (every 5 s)';
   $('updated').dataset.refreshes = String(Number($('updated').dataset.refreshes || 0) + 1);
 }

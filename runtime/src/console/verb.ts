@@ -52,6 +52,8 @@ export interface Verb<I extends Record<string, any> = any, O = any> {
   run(ctx: ConsoleContext, input: I): Promise<O>;
   /** What a person reads. */
   text(output: O, input: I): string;
+  /** A self-contained HTML page of the output: the API serves it for `?format=html` (a read verb only). */
+  html?(output: O): string;
   /** A result that is itself a failure (an unreachable cluster) exits non-zero. */
   exitCode?(output: O): number;
 }

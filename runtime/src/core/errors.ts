@@ -35,6 +35,7 @@ export const ERROR_CATALOG = {
   TOPIC_MISSING: failure(404, 'start the capture proxy (it creates the topic) or check the topic name'),
   CONSUMER_GROUP_MISSING: failure(404, 'start the replayer once (it creates the group) or check the group id'),
   WORKING_STATE_MISSING: failure(404, 'start a backfill first, or pass the --working-state-index it used'),
+  NOT_INSTALLED: failure(501, 'run the local stack and the demo from a checkout of the repository (npm run demo, npm run local -- up)'),
   LISTENER_MISSING: failure(404, 'deploy the capture proxy fleet with its load balancer'),
   TARGET_GROUP_MISSING: failure(404, 'deploy the capture proxy fleet with its target groups'),
   // The state of the migration forbids it now.

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { cliOption } from '../core/cli/options';
-import { portArg, ValueError } from '../core/cli/values';
+import { integerArg, portArg, ValueError } from '../core/cli/values';
 import { exitWithError } from '../core/errors';
+import { demoResultText, runDemo } from './demo';
 import { SERVER_KINDS, ServerKind } from './servers';
 import { DEFAULT_PORTS, down, stackEnv, status, up } from './stack';
 
@@ -15,7 +16,7 @@ function kinds(value: string): ServerKind[] {
 /** The local stack's command line (no variables). */
 export function buildProgram(): Command {
   const program = new Command('migration-local')
-    .description('The local stack: real Kafka (KRaft), Elasticsearch 7.10 (source) and OpenSearch 2.19 (target) on loopback, from Maven Central jars.')
+    .description('The local stack: real Kafka (KRaft), Elasticsearch 7.10 (source) and OpenSearch 2.19 (target) on loopback, from Maven Central jars; and the demo migration on it.')
     .showHelpAfterError()
     .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
 
@@ -79,6 +80,25 @@ export function buildProgram(): Command {
         }
       }
       if (servers.some((s) => !s.healthy)) process.exitCode = 1;
+    });
+
+  program
+    .command('demo')
+    .description('the local demo migration: real Kafka, Elasticsearch 7.10 and OpenSearch 2.19; capture, backfill, replay, verify')
+    .addOption(cliOption('--proxy-port <port>', 'capture proxy port (clients talk to it)', { parse: portArg(), default: 9200 }))
+    .addOption(cliOption('--kafka-port <port>', 'Kafka port', { parse: portArg(), default: 9092 }))
+    .addOption(cliOption('--source-port <port>', 'Elasticsearch port', { parse: portArg(), default: 19200 }))
+    .addOption(cliOption('--target-port <port>', 'OpenSearch port', { parse: portArg(), default: 29200 }))
+    .addOption(cliOption('--documents <n>', 'historic documents on the source', { parse: integerArg(0), default: 30000 }))
+    .addOption(cliOption('--live-seconds <s>', 'how long clients write through the proxy', { parse: integerArg(0), default: 20 }))
+    .option('--keep', 'leave the local stack running afterwards')
+    .option('--json', 'print the result as JSON')
+    .action(async (o) => {
+      const log = (line: string) => process.stderr.write(`${line}\n`);
+      const r = await runDemo({ proxyPort: o.proxyPort, ports: { kafka: o.kafkaPort, source: o.sourcePort, target: o.targetPort }, documents: o.documents, liveSeconds: o.liveSeconds, keep: Boolean(o.keep), log });
+      process.stdout.write(`${o.json ? JSON.stringify(r, null, 2) : demoResultText(r)}\n`);
+      // Ready means both: every document the same, and no answer that differs unexplained.
+      if (!r.verified || r.report.totals.different > 0) process.exitCode = 1;
     });
 
   return program;

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -21,15 +21,29 @@ const TOKEN = 'status-page-token-0123456789';
 const BACKFILL = path.resolve(__dirname, '../../../runtime/dist/backfill/documents-cli.js');
 
 function tuples(dir: string): void {
-  const t = (i: number, src: number, tgt: number) =>
+  const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64');
+  const t = (i: number, src: number, tgt: number, req: { method?: string; uri?: string; srcMs?: number; tgtMs?: number; body?: unknown } = {}) =>
     JSON.stringify({
       connectionId: `c.${i}`,
-      sourceRequest: { Method: 'GET', 'Request-URI': `/x/_doc/${i}`, body: '' },
-      sourceResponse: { 'Status-Code': src, response_time_ms: 5, body: '' },
-      targetResponses: [{ 'Status-Code': tgt, response_time_ms: 7, body: '' }],
+      sourceRequest: { Method: req.method ?? 'GET', 'Request-URI': req.uri ?? `/x/_doc/${i}`, body: '' },
+      sourceResponse: { 'Status-Code': src, response_time_ms: req.srcMs ?? 5, body: req.body === undefined ? '' : b64(req.body) },
+      targetResponses: [{ 'Status-Code': tgt, response_time_ms: req.tgtMs ?? 7, body: req.body === undefined ? '' : b64(req.body) }],
       error: null,
     });
-  writeFileSync(path.join(dir, 'tuples-0001.jsonl.gz'), gzipSync([t(1, 200, 200), t(2, 200, 200), t(3, 201, 200), t(4, 404, 404)].join('\n')));
+  const hits = { took: 1, hits: { total: { value: 1, relation: 'eq' }, hits: [{ _id: '1', _score: 1 }] } };
+  writeFileSync(
+    path.join(dir, 'tuples-0001.jsonl.gz'),
+    gzipSync(
+      [
+        t(1, 200, 200),
+        t(2, 200, 200),
+        t(3, 201, 200),
+        t(4, 404, 404),
+        t(5, 201, 201, { method: 'PUT', uri: '/x/_doc/5', srcMs: 3, tgtMs: 240, body: { result: 'created' } }),
+        t(6, 200, 200, { method: 'POST', uri: '/x/_search', srcMs: 12, tgtMs: 31, body: hits }),
+      ].join('\n'),
+    ),
+  );
 }
 
 describe('status page in Chromium', () => {
@@ -73,7 +87,7 @@ describe('status page in Chromium', () => {
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
       await page.goto(`${base}/`);
-      await page.waitForFunction(() => document.querySelector('#source-docs') && document.querySelector('#kafka-lag') && document.querySelector('#tuples-count'), undefined, { timeout: 60_000 });
+      await page.waitForFunction(() => document.querySelector('#source-docs') && document.querySelector('#kafka-lag') && document.querySelector('#tuples-count') && document.querySelector('#report-tuples'), undefined, { timeout: 60_000 });
 
       // The clusters: document counts and the index row as the API gives them.
       const indices = await api('/api/clusters/cat-indices');
@@ -91,6 +105,34 @@ describe('status page in Chromium', () => {
       const matrix = await page.locator('#status-matrix').innerText();
       expect(matrix).toMatch(/200\s+2/);
       expect(matrix).toMatch(/201\s+1/);
+      // The comparison panel: the report's verdicts by class and its latency percentiles and histogram.
+      const report = await api('/api/tuples/report');
+      expect(await page.locator('#report-tuples').innerText()).toBe(String(report.tuples));
+      const cellsOf = async (selector: string) => (await page.locator(selector).innerText()).split('\t').map((c) => c.trim());
+      expect(report.byClass.length).toBeGreaterThanOrEqual(3);
+      for (const c of report.byClass) expect(await cellsOf(`#verdict-matrix tr[data-class="${c.class}"]`)).toEqual([c.label, String(c.same), String(c.expected), String(c.different), String(c.total)]);
+      const t = report.totals;
+      expect(await cellsOf('#verdict-matrix tr[data-class="all"]')).toEqual(['all', String(t.same), String(t.expected), String(t.different), String(t.same + t.expected + t.different)]);
+      for (const l of report.latency) {
+        const p = (x: any) => [x.p50, x.p90, x.p99].map((v) => (v === null ? '-' : (Math.round(v * 10) / 10).toLocaleString('en-US')));
+        expect(await cellsOf(`#report-latency tr[data-class="${l.class}"]`)).toEqual([l.label, ...p(l.source), ...p(l.target)]);
+      }
+      expect(await cellsOf('#report-latency tr[data-class="write"]')).toEqual(['single-document write', '3', '3', '3', '240', '240', '240']);
+      const histogram = (side: 'source' | 'target') => report.latencyBucketsMs.concat([0]).map((_: number, i: number) => report.latency.reduce((n: number, l: any) => n + l[side].histogram[i], 0));
+      expect(JSON.parse((await page.locator('#chart-latency').getAttribute('data-source'))!)).toEqual(histogram('source'));
+      expect(JSON.parse((await page.locator('#chart-latency').getAttribute('data-target'))!)).toEqual(histogram('target'));
+      expect(histogram('target').reduce((a: number, b: number) => a + b, 0)).toBe(report.tuples);
+      expect(await page.locator('#chart-latency canvas').count()).toBe(1);
+      await page.locator('#comparison').screenshot({ path: artifactPath('status-page-comparison.png') });
+
+      // ?format=html is the page `tuples report --html` writes, numbers and all.
+      const served = await fetch(`${base}/api/tuples/report?format=html`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      expect(served.headers.get('content-type')).toMatch(/^text\/html/);
+      const htmlFile = path.join(tupleDir, '..', `${path.basename(tupleDir)}-report.html`);
+      expect((await consoleCli(['tuples', 'report', '--tuple-dir', tupleDir, '--html', htmlFile])).code).toBe(1);
+      const withoutTime = (html: string) => html.replace(/"generatedAt":"[^"]*"/, '').replace(/\d{4}-\d\d-\d\dT[\d:.]+Z/g, 'TIME');
+      expect(withoutTime(await served.text())).toBe(withoutTime(readFileSync(htmlFile, 'utf8')));
+
       const lag = await api(`/api/kafka/describe-topic?topic=${topic}&group=${group}`);
       expect(await page.locator('#kafka-lag').innerText()).toBe(String(lag.lag));
       await page.waitForFunction(() => document.querySelector('#chart-lag')?.getAttribute('data-last') === '[4]', undefined, { timeout: 30_000 });

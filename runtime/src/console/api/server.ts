@@ -22,6 +22,9 @@ export interface ApiOptions {
   watch?: StatusWatch;
 }
 
+// A served report runs no script and loads nothing: the page's own CSP says so too.
+const HTML_HEADERS = { 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'", 'x-content-type-options': 'nosniff', 'cache-control': 'no-store' };
+
 const errorSchema = { type: 'object', properties: { error: { type: 'string' }, message: { type: 'string' }, hint: { type: 'string' } } };
 
 /** The catalog code for fastify's own errors (bad JSON, wrong media type, body too large...), by status. */
@@ -35,12 +38,21 @@ function verbPlugin(ctx: ConsoleContext, verbs: Verb[]): FastifyPluginAsync {
   return async (app) => {
     for (const verb of verbs) {
       const input = inputSchema(verb);
+      const html = verb.kind === 'read' ? verb.html : undefined;
+      // ?format=html: the verb's own page (the same file its CLI writes), instead of JSON.
+      if (html) input.properties = { ...(input.properties as object), format: { type: 'string', enum: ['json', 'html'], default: 'json' } };
       const schema = { summary: verb.description, response: { 200: verb.output, '4xx': errorSchema, '5xx': errorSchema }, ...(verb.kind === 'read' ? { querystring: input } : { body: input }) };
       app.route({
         method: verb.kind === 'read' ? 'GET' : 'POST',
         url: `/${verb.path[1]}`,
         schema,
-        handler: async (req) => runVerb(verb, ctx, ((verb.kind === 'read' ? req.query : req.body) ?? {}) as Record<string, unknown>),
+        handler: async (req, reply) => {
+          const given = ((verb.kind === 'read' ? req.query : req.body) ?? {}) as Record<string, unknown>;
+          if (!html) return runVerb(verb, ctx, given);
+          const { format, ...rest } = given;
+          const out = await runVerb(verb, ctx, rest);
+          return format === 'html' ? reply.headers(HTML_HEADERS).type('text/html; charset=utf-8').send(html(out)) : out;
+        },
       });
     }
   };

@@ -143,6 +143,7 @@ export const tuplesReportVerb: Verb<ReportInput, TuplesReport & { htmlFile?: str
     return { ...report, htmlFile: path.resolve(input.html) };
   },
   text: (r) => `${renderText(r)}${r.htmlFile ? `\nHTML report: ${r.htmlFile}` : ''}`,
+  html: renderHtml,
   exitCode: (r) => (r.totals.different > 0 ? 1 : 0),
 };
 

@@ -10,6 +10,7 @@ export type VerdictKind = 'same' | 'expected' | 'different';
 export const EXPECTED_REASONS = {
   superseded: 'the target already held this version of the document or a newer one',
   alreadyPresent: 'the target already held the document (the backfill copied it first)',
+  notYetCopied: 'the source updated a document the target did not hold yet, so the target created it (the backfill had not copied it)',
   alreadyAbsent: 'the document or index was already absent on the target',
   sourceRefused: 'the source refused it, so it was not replayed',
   indexExists: 'the index already existed on the target (the metadata migration created it)',
@@ -79,7 +80,9 @@ export class Comparator {
   /** The verdict on one exchange, before any learned noise. */
   compare(ex: Exchange, cls: RequestClass): Verdict {
     const reason = ex.outcome ? OUTCOME_REASONS[ex.outcome] : undefined;
-    if (reason) return expected(reason, ex.outcomeDetail);
+    // A _bulk's outcome names only its most notable item: with an answer, its items are judged one by one.
+    const itemwise = cls === 'bulk' && ex.bulkItems !== undefined && ex.target !== undefined;
+    if (reason && !itemwise) return expected(reason, ex.outcomeDetail);
     if (!ex.target) return different([statusDifference(ex.source?.status, undefined)], ex.error ? `no answer from the target: ${ex.error}` : 'no answer from the target');
     if (!ex.source) return expected('noSourceResponse');
     if (ex.source.status !== ex.target.status) {
@@ -163,6 +166,7 @@ export class Comparator {
     const target = jsonOf(bodyOf(ex.target!.message));
     if (cls === 'write') {
       if (s === 201 && t === 200 && obj(target)?.result === 'updated') return expected('alreadyPresent', 'inferred: 201 created on the source, 200 updated on the target');
+      if (s === 200 && t === 201 && obj(target)?.result === 'created') return expected('notYetCopied', 'inferred: 200 updated on the source, 201 created on the target');
       if (ex.method === 'DELETE' && s === 200 && t === 404) return expected('alreadyAbsent', 'inferred: deleted on the source, not found on the target');
     }
     if (cls === 'scroll' && t >= 400) return expected('foreignScroll', `the target answered ${t} to the source's scroll id`);
@@ -177,7 +181,7 @@ export class Comparator {
     const tb = jsonOf(bodyOf(ex.target!.message));
     const matcher = this.matcherFor(ex, 'bulk', false);
     const r = this.bulkItemDiffs(ex, sb, tb, matcher, new JsonDiff({ noise: matcher, floatTolerance: this.tolerance, limit: this.limit }));
-    if (r.differences.length) return different(r.differences, r.expected.size ? describeItems(r.expected) : undefined);
+    if (r.differences.length) return different(r.differences, [...r.notes, ...(r.expected.size ? [describeItems(r.expected)] : [])].join('; ') || undefined);
     if (r.expected.size) {
       const [reason] = [...r.expected.entries()].sort((x, y) => y[1] - x[1])[0];
       return expected(reason, describeItems(r.expected));
@@ -186,20 +190,24 @@ export class Comparator {
   }
 
   /** _bulk item by item: status and error type; the replayer's per-item outcomes first. */
-  private bulkItemDiffs(ex: Exchange, sourceBody: unknown, targetBody: unknown, matcher: PathMatcher, differ: JsonDiff): { differences: Difference[]; expected: Map<ExpectedReason, number> } {
+  private bulkItemDiffs(ex: Exchange, sourceBody: unknown, targetBody: unknown, matcher: PathMatcher, differ: JsonDiff): { differences: Difference[]; expected: Map<ExpectedReason, number>; notes: string[] } {
     const out: Difference[] = [];
+    // Which document each differing item is about, for the reader: `item 3 (index logs/abc)`.
+    const notes: string[] = [];
     const expectedItems = new Map<ExpectedReason, number>();
     const count = (r: ExpectedReason) => expectedItems.set(r, (expectedItems.get(r) ?? 0) + 1);
     const si = bulkItems(sourceBody);
     const ti = bulkItems(targetBody);
     if (!si || !ti) {
       differ.diff(sourceBody, targetBody, out);
-      return { differences: out, expected: expectedItems };
+      return { differences: out, expected: expectedItems, notes };
     }
-    const push = (i: number, action: string, field: string, a: unknown, b: unknown) => {
+    const push = (i: number, action: string, field: string, a: unknown, b: unknown, doc: BulkItem | undefined) => {
       if (out.length >= this.limit) return;
       const shape = `items[].${action}.${field}`;
-      if (!matcher.matches(shape)) out.push({ path: `items[${i}].${action}.${field}`, shape, source: preview(a), target: preview(b) });
+      if (matcher.matches(shape)) return;
+      out.push({ path: `items[${i}].${action}.${field}`, shape, source: preview(a), target: preview(b) });
+      if (notes.length < 5) notes.push(`item ${i} (${action}${doc?.index || doc?.id ? ` ${doc.index ?? '?'}/${doc.id ?? '?'}` : ''}): ${field} ${preview(a)} on the source, ${preview(b)} on the target`);
     };
     const outcomes = ex.bulkItems;
     // With the replayer's outcomes, the target's items are the replayed ones, in order.
@@ -218,14 +226,16 @@ export class Comparator {
       const targetStatus = o ? (o.targetStatus ?? undefined) : t?.status;
       const action = s?.action ?? t?.action ?? 'item';
       if (sourceStatus !== targetStatus) {
-        if (sourceStatus === 201 && targetStatus === 200 && (action === 'index' || action === 'create' || action === 'update')) count('alreadyPresent');
+        const writes = action === 'index' || action === 'create' || action === 'update';
+        if (sourceStatus === 201 && targetStatus === 200 && writes) count('alreadyPresent');
+        else if (sourceStatus === 200 && targetStatus === 201 && writes) count('notYetCopied');
         else if (action === 'delete' && sourceStatus === 200 && targetStatus === 404) count('alreadyAbsent');
-        else push(i, action, 'status', sourceStatus, targetStatus);
+        else push(i, action, 'status', sourceStatus, targetStatus, s ?? t);
         continue;
       }
-      if (s?.errorType !== t?.errorType) push(i, action, 'error.type', s?.errorType, t?.errorType);
+      if (s?.errorType !== t?.errorType) push(i, action, 'error.type', s?.errorType, t?.errorType, s ?? t);
     }
-    return { differences: out, expected: expectedItems };
+    return { differences: out, expected: expectedItems, notes };
   }
 
   private msearchBodies(ex: Exchange): unknown[] {
@@ -287,6 +297,8 @@ interface BulkItem {
   action: string;
   status?: number;
   errorType?: string;
+  index?: string;
+  id?: string;
 }
 
 function bulkItems(body: unknown): BulkItem[] | undefined {
@@ -296,7 +308,8 @@ function bulkItems(body: unknown): BulkItem[] | undefined {
     const o = obj(it) ?? {};
     const action = Object.keys(o)[0] ?? 'item';
     const r = obj(o[action]) ?? {};
-    return { action, status: typeof r.status === 'number' ? r.status : undefined, errorType: errorType(r) };
+    const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
+    return { action, status: typeof r.status === 'number' ? r.status : undefined, errorType: errorType(r), index: text(r._index), id: text(r._id) };
   });
 }
 

@@ -134,6 +134,11 @@ describe('writes', () => {
     expect(v).toMatchObject({ verdict: 'expected', reason: 'alreadyPresent' });
   });
 
+  it('count 200 updated against 201 created as the target not holding the document yet', () => {
+    const v = verdict({ method: 'PUT', uri: '/shop/_doc/1', source: { status: 200, body: { result: 'updated', _version: 2 } }, target: { status: 201, body: { result: 'created', _version: 2 } } });
+    expect(v).toMatchObject({ verdict: 'expected', reason: 'notYetCopied' });
+  });
+
   it("take the replayer's outcome as the reason", () => {
     const v = verdict({ method: 'PUT', uri: '/shop/_doc/1', source: { status: 200, body: { result: 'updated' } }, target: { status: 409, body: { error: { type: 'version_conflict_engine_exception' } } }, extra: { outcome: 'superseded', outcomeDetail: 'target has version 7' } });
     expect(v).toEqual({ verdict: 'expected', reason: 'superseded', detail: 'target has version 7', differences: [] });
@@ -186,6 +191,48 @@ describe('_bulk answers', () => {
     expect(v).toMatchObject({ verdict: 'expected', detail: '1 item sourceRefused, 1 item superseded' });
     const wrong = [{ outcome: 'replayed', sourceStatus: 201, targetStatus: 400 }, ...bulkItems.slice(1)];
     expect(paths(verdict({ method: 'POST', uri: '/_bulk', lines, source: { status: 200, body: s }, target: { status: 200, body: t }, extra: { bulkItems: wrong } }))).toEqual(['items[0].index.status']);
+  });
+
+  it("judge every item even when the request's outcome names one that is expected", () => {
+    // The replayer names a _bulk by its most notable item (here superseded): the 400 beside it still counts.
+    const bulkItems = [
+      { outcome: 'replayed', sourceStatus: 201, targetStatus: 400 },
+      { outcome: 'replayed', sourceStatus: 201, targetStatus: 201 },
+      { outcome: 'superseded', sourceStatus: 200, targetStatus: 409 },
+    ];
+    const s = { took: 1, errors: false, items: [{ index: { _index: 'shop', _id: 'auto-1', status: 201 } }, { index: { _index: 'shop', _id: '2', status: 201 } }, { delete: { _index: 'shop', _id: '3', status: 200 } }] };
+    const t = items(['index', 400, 'mapper_parsing_exception'], ['index', 201], ['delete', 409, 'version_conflict_engine_exception']);
+    const v = verdict({ method: 'POST', uri: '/_bulk', lines, source: { status: 200, body: s }, target: { status: 200, body: t }, extra: { outcome: 'superseded', outcomeDetail: 'x', bulkItems } });
+    expect(v.verdict).toBe('different');
+    expect(v.differences).toEqual([{ path: 'items[0].index.status', shape: 'items[].index.status', source: '201', target: '400' }]);
+    expect(v.detail).toBe('item 0 (index shop/auto-1): status 201 on the source, 400 on the target; 1 item superseded');
+    // The same _bulk with the item right: expected, for the item that was.
+    const fine = [{ ...bulkItems[0], targetStatus: 201 }, ...bulkItems.slice(1)];
+    const t2 = items(['index', 201], ['index', 201], ['delete', 409, 'version_conflict_engine_exception']);
+    expect(verdict({ method: 'POST', uri: '/_bulk', lines, source: { status: 200, body: s }, target: { status: 200, body: t2 }, extra: { outcome: 'superseded', bulkItems: fine } })).toMatchObject({ verdict: 'expected', reason: 'superseded', detail: '1 item superseded' });
+  });
+
+  it('explain 201 vs 200 either way round, and a delete of what the target never had, item by item', () => {
+    const bulkItems = [
+      { outcome: 'alreadyPresent', sourceStatus: 201, targetStatus: 200 },
+      { outcome: 'replayed', sourceStatus: 200, targetStatus: 201 },
+      { outcome: 'replayed', sourceStatus: 200, targetStatus: 404 },
+    ];
+    const s = items(['index', 201], ['index', 200], ['delete', 200]);
+    const t = items(['index', 200], ['index', 201], ['delete', 404]);
+    const v = verdict({ method: 'POST', uri: '/_bulk', lines, source: { status: 200, body: s }, target: { status: 200, body: t }, extra: { outcome: 'alreadyPresent', bulkItems } });
+    expect(v).toMatchObject({ verdict: 'expected', detail: '1 item alreadyPresent, 1 item notYetCopied, 1 item alreadyAbsent' });
+    // Without the replayer's outcomes, from the answers alone.
+    expect(verdict({ method: 'POST', uri: '/_bulk', lines, source: { status: 200, body: s }, target: { status: 200, body: t } })).toMatchObject({ verdict: 'expected', detail: '1 item alreadyPresent, 1 item notYetCopied, 1 item alreadyAbsent' });
+    // A delete the target answers 200 to what the source did not find is not one of those.
+    const odd = verdict({ method: 'POST', uri: '/_bulk', lines, source: { status: 200, body: items(['index', 201], ['index', 201], ['delete', 404]) }, target: { status: 200, body: items(['index', 201], ['index', 201], ['delete', 200]) } });
+    expect(paths(odd)).toEqual(['items[2].delete.status']);
+    expect(odd.detail).toBe('item 2 (delete shop/?): status 404 on the source, 200 on the target');
+  });
+
+  it('keep a _bulk the source refused whole, and so never sent, expected', () => {
+    const v = verdict({ method: 'POST', uri: '/_bulk', lines, source: { status: 400, body: { error: { type: 'parse_exception' } } }, target: null, extra: { outcome: 'sourceRefused', outcomeDetail: 'source answered 400 (parse_exception)', bulkItems: [] } });
+    expect(v).toMatchObject({ verdict: 'expected', reason: 'sourceRefused' });
   });
 });
 

@@ -5,12 +5,12 @@ import path from 'node:path';
 import { CAPTURE_PROXY_NODE_FLAGS } from '../capture-proxy/node-flags';
 import { ClusterClient } from '../core/cluster-client';
 import { UserError } from '../core/errors';
-import { assertPortsFree } from '../local/ports';
-import { down, stackEnv, StackState, up } from '../local/stack';
-import { describeTraffic, REPLAYER_GROUP, TRAFFIC_TOPIC } from './kafka-admin';
-import { renderHtml } from './report/render-html';
-import type { TuplesReport } from './report/report';
-import { tuplesReport } from './report/tuples-report';
+import { describeTraffic, REPLAYER_GROUP, TRAFFIC_TOPIC } from '../console/kafka-admin';
+import { renderHtml } from '../console/report/render-html';
+import type { TuplesReport } from '../console/report/report';
+import { tuplesReport } from '../console/report/tuples-report';
+import { assertPortsFree } from './ports';
+import { down, stackEnv, StackState, up } from './stack';
 
 export interface DemoOptions {
   proxyPort: number;
@@ -28,11 +28,17 @@ const ALLOW = 'regex:demo-.*';
 export interface DemoResult {
   seconds: Record<string, number>;
   liveRequests: number;
+  /** Of the live requests, the writes without an id (the source picked it). */
+  autoIdRequests: number;
   indices: { index: string; source: number; target: number }[];
   /** The comparison of every replayed request (`tuples report`), and where its HTML is. */
   report: Pick<TuplesReport, 'tuples' | 'totals' | 'byClass' | 'expectedReasons' | 'topDifferent'> & { html: string };
   verified: boolean;
 }
+
+/*
+ * Beside the local stack, not in the console: the images ship neither (runtime/Dockerfile.dockerignore).
+ */
 
 /**
  * The local demo migration, end to end on real servers: a source with typed ES 7 mappings, a
@@ -99,12 +105,12 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       const remaining = opts.liveSeconds * 1000 - live.elapsedMs();
       if (remaining > 0) await sleep(remaining);
     });
-    const liveRequests = await phase('Stop the clients and let the proxy flush its capture', async () => {
+    const { sent: liveRequests, autoId: autoIdRequests } = await phase('Stop the clients and let the proxy flush its capture', async () => {
       const sent = await live.stop();
       const proxy = children.pop()!;
       proxy.kill('SIGTERM');
       await new Promise((r) => proxy.once('exit', r));
-      log(`   ${sent} live requests went through the proxy`);
+      log(`   ${sent.sent} live requests went through the proxy, ${sent.autoId} of them writes without an id`);
       return sent;
     });
 
@@ -142,7 +148,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     await source.close();
     await target.close();
     log(`\nWork files and service logs: ${work}`);
-    return { seconds, liveRequests, ...result };
+    return { seconds, liveRequests, autoIdRequests, ...result };
   } finally {
     for (const c of children) c.kill('SIGTERM');
     if (state && !opts.keep) {
@@ -200,7 +206,8 @@ async function seedSource(source: ClusterClient, documents: number): Promise<voi
 
 /**
  * Clients writing and reading through the proxy: single-document writes and deletes, _bulk with
- * _type, searches, aggregations and a scroll. The reads read seeded documents that no write
+ * _type, auto-id writes (POST /index/_doc, _bulk index and create without _id), searches,
+ * aggregations and a scroll. The reads read seeded documents that no write
  * touches, so their answers do not depend on when the backfill copied what: every difference the
  * report finds is one to look at.
  */
@@ -208,6 +215,7 @@ function startLiveTraffic(client: ClusterClient) {
   const started = Date.now();
   let stopped = false;
   let sent = 0;
+  let autoId = 0;
   const send = async (req: Parameters<ClusterClient['request']>[0]) => {
     sent++;
     return client.request({ ...req, retry: false });
@@ -215,7 +223,7 @@ function startLiveTraffic(client: ClusterClient) {
   const loop = async (worker: number) => {
     for (let i = 0; !stopped; i++) {
       const id = `live-${worker}-${i}`;
-      const step = i % 7;
+      const step = i % 9;
       if (step === 0) await send({ method: 'PUT', path: `/demo-products/_doc/${id}`, body: { name: `live ${id}`, price: i, tags: ['live'] } });
       else if (step === 1) await send({ method: 'POST', path: `/demo-orders/_doc/${id}?routing=c${i % 50}`, body: { customer: `c${i % 50}`, total: i, live: true } });
       else if (step === 2) await send({ method: 'GET', path: `/demo-products/_search?q=tags:t${i % 7}&size=5` });
@@ -228,6 +236,14 @@ function startLiveTraffic(client: ClusterClient) {
           path: '/demo-orders/_search',
           body: { size: 0, query: { bool: { must_not: { exists: { field: 'live' } } } }, aggs: { top_customers: { terms: { field: 'customer', size: 5 }, aggs: { spent: { sum: { field: 'total' } } } }, total: { stats: { field: 'total' } } } },
         });
+      } else if (step === 7) {
+        // Auto-id writes: the source picks the id, and the replay must write the same one.
+        autoId++;
+        await send({ method: 'POST', path: '/demo-products/_doc', body: { name: `auto ${id}`, price: i, tags: ['live'] } });
+      } else if (step === 8) {
+        autoId++;
+        const log = (n: number) => `{"@timestamp":"2026-11-25T00:00:00Z","level":"info","message":"auto ${id}-${n}"}`;
+        await send({ method: 'POST', path: '/_bulk', headers: { 'content-type': 'application/x-ndjson' }, body: `{"index":{"_index":"demo-logs-2026.11"}}\n${log(0)}\n{"create":{"_index":"demo-logs-2026.11"}}\n${log(1)}\n{"index":{"_index":"demo-products"}}\n{"name":"auto ${id}","price":${i},"tags":["live"]}\n` });
       } else {
         const first = await send({ method: 'GET', path: '/demo-logs-2026.11/_search?scroll=1m&size=20&q=level:error' });
         const scrollId = first.statusCode === 200 ? JSON.parse(first.body.toString())._scroll_id : undefined;
@@ -246,7 +262,7 @@ function startLiveTraffic(client: ClusterClient) {
       stopped = true;
       await Promise.all(loops);
       await client.close();
-      return sent;
+      return { sent, autoId };
     },
   };
 }
@@ -261,3 +277,19 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs: number, message
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** What a person reads at the end of the demo. */
+export function demoResultText(r: DemoResult): string {
+  return [
+    '',
+    'Migration result',
+    ...r.indices.map((i) => `  ${i.index.padEnd(20)} source ${String(i.source).padStart(7)}  target ${String(i.target).padStart(7)}  ${i.source === i.target ? 'same' : 'DIFFERENT'}`),
+    `  ${r.liveRequests} live requests captured (${r.autoIdRequests} writes without an id), ${r.report.tuples} replayed and compared: ${r.report.totals.same} same, ${r.report.totals.expected} expected, ${r.report.totals.different} different`,
+    ...r.report.byClass.map((c) => `    ${c.label.padEnd(22)} ${String(c.total).padStart(5)}: ${c.same} same, ${c.expected} expected, ${c.different} different`),
+    ...r.report.expectedReasons.map((e) => `    expected x${e.count}: ${e.text}`),
+    ...r.report.topDifferent.map((e) => `    DIFFERENT x${e.count}: ${e.endpoint} at ${e.paths.map((p) => p.path).join(', ')}`),
+    `  the comparison report with its charts: ${r.report.html}`,
+    `  verify (content hash of every document): ${r.verified ? 'source and target hold the same documents' : 'DIFFERENCES FOUND'}`,
+    `  time: ${Object.values(r.seconds).reduce((a, b) => a + b, 0).toFixed(0)} s in all`,
+  ].join('\n');
+}
