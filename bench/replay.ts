@@ -18,7 +18,7 @@ import { replayLines } from '../runtime/src/replayer/file-source';
 import { ReplayerMetrics } from '../runtime/src/replayer/metrics';
 import { TrafficReplayer } from '../runtime/src/replayer/replayer';
 import { TupleWriter } from '../runtime/src/replayer/tuple-writer';
-import { CapturedConnection, encodeConnection, interleave } from '../test/integration/support/capture-encoder';
+import { CapturedConnection, encodeConnection, interleave } from '../test/support/capture-encoder';
 
 const TOTAL = Number(process.env.BENCH_REPLAY_REQUESTS ?? 100_000);
 const CONNECTIONS = Number(process.env.BENCH_REPLAY_CONNECTIONS ?? 32);

@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../runtime/src/local/ports';
-import { stackEndpoints } from './support/env';
+import { stackEndpoints } from '../support/env';
 
 const DIST = path.resolve(__dirname, '../../runtime/dist');
 const env = stackEndpoints();

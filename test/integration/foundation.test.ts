@@ -7,7 +7,7 @@ import path from 'node:path';
 import { ClusterClient } from '../../runtime/src/core/cluster-client';
 import { createKafka } from '../../runtime/src/core/kafka-client';
 import { LOCAL_SCRAM_USER } from '../../runtime/src/local/servers';
-import { stackEndpoints, uniqueName } from './support/env';
+import { stackEndpoints, uniqueName } from '../support/env';
 
 const env = stackEndpoints();
 

@@ -1,4 +1,4 @@
-import { startMoto } from './support/moto';
+import { startMoto } from '../support/moto';
 import { stackEnv, up } from '../../runtime/src/local/stack';
 
 /** Ports of the test stack: apart from the demo's defaults so both can run at once. */

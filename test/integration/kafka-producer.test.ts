@@ -4,7 +4,7 @@ import type { Kafka } from 'kafkajs';
 import { createKafka, createLeanProducer } from '../../runtime/src/core/kafka-client';
 import { BrokerConnection } from '../../runtime/src/core/kafka-producer/broker-connection';
 import { LOCAL_SCRAM_USER } from '../../runtime/src/local/servers';
-import { stackEndpoints, uniqueName } from './support/env';
+import { stackEndpoints, uniqueName } from '../support/env';
 
 const env = stackEndpoints();
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { ClusterClient } from '../../runtime/src/core/cluster-client';
 import { freePort } from '../../runtime/src/local/ports';
 import { LOCAL_SCRAM_USER } from '../../runtime/src/local/servers';
-import { stackEndpoints, uniqueName } from './support/env';
+import { stackEndpoints, uniqueName } from '../support/env';
 
 const env = stackEndpoints();
 const DIST = path.resolve(__dirname, '../../runtime/dist');

@@ -1,8 +1,8 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stackEndpoints, uniqueName } from '../support/env';
-import { bulkLoad, DOCUMENTS_CLI, es, METADATA_CLI, runCli } from './support/backfill-helpers';
+import { stackEndpoints, uniqueName } from '../../support/env';
+import { bulkLoad, DOCUMENTS_CLI, es, METADATA_CLI, runCli } from '../../support/backfill-helpers';
 
 const { sourceUrl, targetUrl } = stackEndpoints();
 const p = uniqueName('bf-main');

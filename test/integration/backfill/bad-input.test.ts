@@ -1,8 +1,8 @@
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { freePort } from '../../../runtime/src/local/ports';
-import { stackEndpoints, uniqueName } from '../support/env';
-import { DOCUMENTS_CLI, es, METADATA_CLI, runCli } from './support/backfill-helpers';
+import { stackEndpoints, uniqueName } from '../../support/env';
+import { DOCUMENTS_CLI, es, METADATA_CLI, runCli } from '../../support/backfill-helpers';
 
 const { sourceUrl, targetUrl } = stackEndpoints();
 const workingState = uniqueName('.bf-ws-bad');

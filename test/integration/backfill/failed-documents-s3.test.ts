@@ -1,7 +1,7 @@
 import { gunzipSync } from 'node:zlib';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { stackEndpoints, uniqueName } from '../support/env';
-import { bulkLoad, DOCUMENTS_CLI, es, runCli } from './support/backfill-helpers';
+import { stackEndpoints, uniqueName } from '../../support/env';
+import { bulkLoad, DOCUMENTS_CLI, es, runCli } from '../../support/backfill-helpers';
 
 const { sourceUrl, targetUrl, motoUrl } = stackEndpoints();
 const index = uniqueName('bf-s3');

@@ -9,8 +9,8 @@ import { LeaseStore } from '../../../runtime/src/backfill/lease-store';
 import type { ClusterClient } from '../../../runtime/src/core/cluster-client';
 import { EXIT_LEASE_LOST } from '../../../runtime/src/core/errors';
 import { createLogger } from '../../../runtime/src/core/logging';
-import { stackEndpoints, uniqueName } from '../support/env';
-import { bulkLoad, es } from './support/backfill-helpers';
+import { stackEndpoints, uniqueName } from '../../support/env';
+import { bulkLoad, es } from '../../support/backfill-helpers';
 
 const { sourceUrl, targetUrl } = stackEndpoints();
 const index = uniqueName('bf-race');

@@ -1,5 +1,5 @@
-import { stackEndpoints, uniqueName } from '../support/env';
-import { bulkLoad, DOCUMENTS_CLI, es, startCli } from './support/backfill-helpers';
+import { stackEndpoints, uniqueName } from '../../support/env';
+import { bulkLoad, DOCUMENTS_CLI, es, startCli } from '../../support/backfill-helpers';
 
 const env = stackEndpoints();
 

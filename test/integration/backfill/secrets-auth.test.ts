@@ -4,8 +4,8 @@ import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { stackEndpoints, uniqueName } from '../support/env';
-import { DOCUMENTS_CLI, es, METADATA_CLI, runCli } from './support/backfill-helpers';
+import { stackEndpoints, uniqueName } from '../../support/env';
+import { DOCUMENTS_CLI, es, METADATA_CLI, runCli } from '../../support/backfill-helpers';
 
 const env = stackEndpoints();
 const awsEnv = { AWS_ENDPOINT_URL: env.motoUrl!, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: 'us-east-1' };

@@ -8,7 +8,7 @@ import { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import type { RunningProxy } from '../../../runtime/src/capture-proxy/capture-proxy';
 import type { TrafficStream } from '../../../runtime/src/core/traffic-stream';
-import { stackEndpoints, uniqueName } from '../support/env';
+import { stackEndpoints, uniqueName } from '../../support/env';
 import { byConnection, closedConnections, readTopic, startProxy, statusOf } from './support';
 
 const { sourceUrl, kafkaBrokers } = stackEndpoints();

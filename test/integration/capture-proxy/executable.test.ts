@@ -9,7 +9,7 @@ import type { TrafficStream } from '../../../runtime/src/core/traffic-stream';
 import { freePort } from '../../../runtime/src/local/ports';
 import { fakeNode } from '../../cdk/fake-node';
 import { buildApp } from '../../cdk/app-fixture';
-import { stackEndpoints, uniqueName } from '../support/env';
+import { stackEndpoints, uniqueName } from '../../support/env';
 import { byConnection, ClientConnection, processAlive, readTopic, statusOf } from './support';
 
 /*

@@ -7,7 +7,7 @@ import { HttpBoundaryParser, ParseEvent } from '../../../runtime/src/core/http/b
 import { decodeTrafficStreamLine, TrafficStream } from '../../../runtime/src/core/traffic-stream';
 import { caseBytes, FRAMING_CASES, FramingCase, Outcome } from '../../support/framing-cases';
 import { readTuples, startReplayer } from '../replayer/support';
-import { stackEndpoints } from '../support/env';
+import { stackEndpoints } from '../../support/env';
 import { startProxy } from './support';
 
 /**

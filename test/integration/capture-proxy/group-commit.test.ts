@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { RunningProxy } from '../../../runtime/src/capture-proxy/capture-proxy';
-import { stackEndpoints, uniqueName } from '../support/env';
+import { stackEndpoints, uniqueName } from '../../support/env';
 import { byConnection, closedConnections, rawExchange, readTopic, startProxy, statusOf } from './support';
 
 const { sourceUrl, kafkaBrokers } = stackEndpoints();

@@ -11,7 +11,7 @@ import { decodeTrafficStream, TrafficStream } from '../../../runtime/src/core/tr
 import { freePort, freePortRange } from '../../../runtime/src/local/ports';
 import { down, up } from '../../../runtime/src/local/stack';
 import { committedOffsets, endOffsets, readTuples, startReplayer, waitFor } from '../replayer/support';
-import { stackEndpoints, uniqueName } from '../support/env';
+import { stackEndpoints, uniqueName } from '../../support/env';
 import { startProxy } from './support';
 
 /**

@@ -6,7 +6,7 @@ import type { RunningProxy } from '../../../runtime/src/capture-proxy/capture-pr
 import { freePortRange } from '../../../runtime/src/local/ports';
 import { down, up } from '../../../runtime/src/local/stack';
 import { Reassembler } from '../../../runtime/src/replayer/reassembler';
-import { stackEndpoints, uniqueName } from '../support/env';
+import { stackEndpoints, uniqueName } from '../../support/env';
 import { byConnection, closedConnections, rawExchange, readTopic, startProxy, statusOf } from './support';
 
 const { sourceUrl } = stackEndpoints();

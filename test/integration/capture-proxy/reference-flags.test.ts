@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import type { RunningProxy } from '../../../runtime/src/capture-proxy/capture-proxy';
-import { stackEndpoints } from '../support/env';
+import { stackEndpoints } from '../../support/env';
 import { startProxy } from './support';
 
 /* The reference proxy's mutual-TLS and warm-connection flags, honoured. */

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import type { RunningProxy } from '../../../runtime/src/capture-proxy/capture-proxy';
-import { stackEndpoints, uniqueName } from '../support/env';
+import { stackEndpoints, uniqueName } from '../../support/env';
 import { byConnection, closedConnections, rawExchange, readTopic, startProxy, statusOf } from './support';
 
 const { sourceUrl, kafkaBrokers } = stackEndpoints();

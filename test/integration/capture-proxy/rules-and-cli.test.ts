@@ -7,7 +7,7 @@ import type { RunningProxy } from '../../../runtime/src/capture-proxy/capture-pr
 import { decodeTrafficStreamLine, TrafficStream } from '../../../runtime/src/core/traffic-stream';
 import { freePort } from '../../../runtime/src/local/ports';
 import { CapturedRequest, Reassembler } from '../../../runtime/src/replayer/reassembler';
-import { stackEndpoints } from '../support/env';
+import { stackEndpoints } from '../../support/env';
 import { byConnection, rawExchange, startProxy, statusOf } from './support';
 
 const { sourceUrl } = stackEndpoints();

@@ -7,7 +7,7 @@ import { SpillJournal } from '../../../runtime/src/capture-proxy/spill-journal';
 import { workerJournalDir } from '../../../runtime/src/capture-proxy/threads';
 import { freePort } from '../../../runtime/src/local/ports';
 import { encodeTrafficStream, timestampFromMillis, TrafficStream } from '../../../runtime/src/core/traffic-stream';
-import { stackEndpoints, uniqueName } from '../support/env';
+import { stackEndpoints, uniqueName } from '../../support/env';
 import { byConnection, ClientConnection, closedConnections, processAlive, ProxyProcess, readTopic, spawnProxy, statusOf } from './support';
 
 const { sourceUrl, kafkaBrokers } = stackEndpoints();

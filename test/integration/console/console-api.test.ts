@@ -10,8 +10,8 @@ import { CONSOLE_VERBS } from '../../../runtime/src/console/commands';
 import type { ConsoleContext } from '../../../runtime/src/console/context';
 import { parseServicesYaml } from '../../../runtime/src/core/services-yaml';
 import { createKafka } from '../../../runtime/src/core/kafka-client';
-import { clustersYaml, CONSOLE_CLI, consoleCli } from '../support/console-cli';
-import { stackEndpoints, uniqueName } from '../support/env';
+import { clustersYaml, CONSOLE_CLI, consoleCli } from '../../support/console-cli';
+import { stackEndpoints, uniqueName } from '../../support/env';
 
 const env = stackEndpoints();
 const TOKEN = 'test-token-0123456789abcdef';

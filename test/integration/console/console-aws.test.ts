@@ -2,8 +2,8 @@ import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwat
 import { CreateClusterCommand, CreateServiceCommand, ECSClient, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { clustersYaml, consoleCli } from '../support/console-cli';
-import { stackEndpoints, uniqueName } from '../support/env';
+import { clustersYaml, consoleCli } from '../../support/console-cli';
+import { stackEndpoints, uniqueName } from '../../support/env';
 
 const env = stackEndpoints();
 const aws = { region: 'us-east-1', endpoint: env.motoUrl, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };

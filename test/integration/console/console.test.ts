@@ -5,8 +5,8 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { ClusterClient } from '../../../runtime/src/core/cluster-client';
 import { createKafka } from '../../../runtime/src/core/kafka-client';
-import { clustersYaml, consoleCli, onlyIndex } from '../support/console-cli';
-import { stackEndpoints, uniqueName } from '../support/env';
+import { clustersYaml, consoleCli, onlyIndex } from '../../support/console-cli';
+import { stackEndpoints, uniqueName } from '../../support/env';
 
 const env = stackEndpoints();
 // Local workers' pid files: this run's own.

@@ -5,7 +5,7 @@ import type net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { stackEndpoints } from '../support/env';
+import { stackEndpoints } from '../../support/env';
 
 /* The reference console's services.yaml, used as it is by our console against the real clusters. */
 

@@ -9,9 +9,9 @@ import { CONSOLE_VERBS } from '../../../runtime/src/console/commands';
 import { ClusterClient } from '../../../runtime/src/core/cluster-client';
 import { createKafka } from '../../../runtime/src/core/kafka-client';
 import { parseServicesYaml } from '../../../runtime/src/core/services-yaml';
-import { artifactPath, launchChromium } from '../support/browser';
-import { clustersYaml, consoleCli, onlyIndex } from '../support/console-cli';
-import { stackEndpoints, uniqueName } from '../support/env';
+import { artifactPath, launchChromium } from '../../support/browser';
+import { clustersYaml, consoleCli, onlyIndex } from '../../support/console-cli';
+import { stackEndpoints, uniqueName } from '../../support/env';
 
 // The page's DOM, in the functions that run in the browser.
 declare const document: any;

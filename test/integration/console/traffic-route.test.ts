@@ -15,8 +15,8 @@ import { buildApi } from '../../../runtime/src/console/api/server';
 import { CONSOLE_VERBS } from '../../../runtime/src/console/commands';
 import { createKafka } from '../../../runtime/src/core/kafka-client';
 import { parseServicesYaml } from '../../../runtime/src/core/services-yaml';
-import { consoleCli } from '../support/console-cli';
-import { stackEndpoints, uniqueName } from '../support/env';
+import { consoleCli } from '../../support/console-cli';
+import { stackEndpoints, uniqueName } from '../../support/env';
 
 /*
  * traffic route|status against moto's Elastic Load Balancing (an internal ALB with an HTTPS

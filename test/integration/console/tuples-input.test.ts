@@ -6,7 +6,7 @@ import { buildApi } from '../../../runtime/src/console/api/server';
 import { CONSOLE_VERBS } from '../../../runtime/src/console/commands';
 import type { ConsoleContext } from '../../../runtime/src/console/context';
 import { parseServicesYaml } from '../../../runtime/src/core/services-yaml';
-import { consoleCli } from '../support/console-cli';
+import { consoleCli } from '../../support/console-cli';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'tuples-input-'));
 

@@ -4,10 +4,10 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { ClusterClient } from '../../../runtime/src/core/cluster-client';
 import { createKafka } from '../../../runtime/src/core/kafka-client';
-import { artifactPath, launchChromium } from '../support/browser';
-import { startCaptureProxy } from '../support/capture-proxy';
-import { consoleCli } from '../support/console-cli';
-import { stackEndpoints, uniqueName } from '../support/env';
+import { artifactPath, launchChromium } from '../../support/browser';
+import { startCaptureProxy } from '../../support/capture-proxy';
+import { consoleCli } from '../../support/console-cli';
+import { stackEndpoints, uniqueName } from '../../support/env';
 import { headerValue, parseResponse } from '../../../runtime/src/core/http/message';
 import { createTopic, deleteTopic, httpRequest, RawConnection, startReplayer, waitAllCommitted } from '../replayer/support';
 

@@ -4,7 +4,7 @@ import { ClusterClient } from '../../../runtime/src/core/cluster-client';
 import { HttpBoundaryParser, ParseEvent } from '../../../runtime/src/core/http/boundary-parser';
 import { parseRequest, parseResponse } from '../../../runtime/src/core/http/message';
 import type { Tuple } from '../../../runtime/src/replayer/tuple';
-import { stackEndpoints } from '../support/env';
+import { stackEndpoints } from '../../support/env';
 import { createTopic, httpRequest, RawConnection, readTuples, kafkaReplayFixture, startCaptureProxy } from './support';
 
 const { sourceUrl, kafkaBrokers } = stackEndpoints();

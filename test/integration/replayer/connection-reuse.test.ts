@@ -4,7 +4,7 @@ import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeTrafficStreamLine } from '../../../runtime/src/core/traffic-stream';
-import { CapturedConnection, encodeConnection } from '../support/capture-encoder';
+import { CapturedConnection, encodeConnection } from '../../support/capture-encoder';
 import { assertBuilt, httpRequest, startReplayer } from './support';
 
 const OK = Buffer.from('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}');

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { Client } from 'undici';
 import { ClusterClient } from '../../../runtime/src/core/cluster-client';
-import { DOCUMENTS_CLI, runCli, startCli } from '../backfill/support/backfill-helpers';
+import { DOCUMENTS_CLI, runCli, startCli } from '../../support/backfill-helpers';
 import { createTopic, endOffsets, kafkaReplayFixture, readTuples, startCaptureProxy, startReplayer, waitAllCommitted, waitFor } from './support';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { ClusterClient } from '../../../runtime/src/core/cluster-client';
 import { encodeTrafficStreamLine, TrafficStream } from '../../../runtime/src/core/traffic-stream';
-import { CapturedConnection, encodeConnection, interleave, toKafkaMessages } from '../support/capture-encoder';
-import { stackEndpoints, uniqueName } from '../support/env';
+import { CapturedConnection, encodeConnection, interleave, toKafkaMessages } from '../../support/capture-encoder';
+import { stackEndpoints, uniqueName } from '../../support/env';
 import { assertBuilt, createTopic, deleteTopic, httpRequest, readTuples, startReplayer } from './support';
 import { createKafka } from '../../../runtime/src/core/kafka-client';
 

@@ -5,10 +5,10 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { consoleCli } from '../support/console-cli';
+import { consoleCli } from '../../support/console-cli';
 import { decodeTrafficStream, encodeTrafficStream } from '../../../runtime/src/core/traffic-stream';
-import { encodeConnection, interleave, toKafkaMessages } from '../support/capture-encoder';
-import { stackEndpoints, uniqueName } from '../support/env';
+import { encodeConnection, interleave, toKafkaMessages } from '../../support/capture-encoder';
+import { stackEndpoints, uniqueName } from '../../support/env';
 import { committedOffsets, createTopic, endOffsets, httpRequest, kafkaReplayFixture, RawConnection, startReplayer, waitAllCommitted, waitFor } from './support';
 import { putWorkload } from './synthetic';
 

@@ -11,7 +11,7 @@ import { ClusterClient } from '../../../runtime/src/core/cluster-client';
 import { createKafka } from '../../../runtime/src/core/kafka-client';
 import { isCompleteResponse } from '../../../runtime/src/core/http/message';
 import type { Tuple } from '../../../runtime/src/replayer/tuple';
-import { stackEndpoints, uniqueName } from '../support/env';
+import { stackEndpoints, uniqueName } from '../../support/env';
 
 export const CLI = resolve(__dirname, '../../../runtime/dist/replayer/cli.js');
 const PROXY_CLI = resolve(__dirname, '../../../runtime/dist/capture-proxy/cli.js');

@@ -1,4 +1,4 @@
-import { CapturedConnection } from '../support/capture-encoder';
+import { CapturedConnection } from '../../support/capture-encoder';
 import { httpRequest } from './support';
 
 const CREATED = (body: string) => Buffer.from(`HTTP/1.1 201 Created\r\ncontent-type: application/json; charset=UTF-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);

@@ -1,4 +1,4 @@
-import { encodeConnection, interleave, toKafkaMessages } from '../support/capture-encoder';
+import { encodeConnection, interleave, toKafkaMessages } from '../../support/capture-encoder';
 import { kafkaReplayFixture, committedOffsets, createTopic, startReplayer, waitFor } from './support';
 import { putWorkload } from './synthetic';
 

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeTrafficStreamLine } from '../../../runtime/src/core/traffic-stream';
-import { CapturedConnection, encodeConnection, interleave } from '../support/capture-encoder';
-import { stackEndpoints } from '../support/env';
+import { CapturedConnection, encodeConnection, interleave } from '../../support/capture-encoder';
+import { stackEndpoints } from '../../support/env';
 import { assertBuilt, httpRequest, readTuples, RecordingForwarder, startReplayer } from './support';
 
 const { targetUrl } = stackEndpoints();

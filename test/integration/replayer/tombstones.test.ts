@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClusterClient } from '../../../runtime/src/core/cluster-client';
 import { encodeTrafficStreamLine } from '../../../runtime/src/core/traffic-stream';
-import { CapturedConnection, encodeConnection } from '../support/capture-encoder';
-import { stackEndpoints, uniqueName } from '../support/env';
+import { CapturedConnection, encodeConnection } from '../../support/capture-encoder';
+import { stackEndpoints, uniqueName } from '../../support/env';
 import { assertBuilt, httpRequest, RawConnection, readTuples, startReplayer } from './support';
 
 const { sourceUrl, targetUrl } = stackEndpoints();

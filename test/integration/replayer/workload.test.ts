@@ -1,7 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { ClusterClient } from '../../../runtime/src/core/cluster-client';
-import { CapturedConnection, CapturedExchange, encodeConnection, interleave, toKafkaMessages } from '../support/capture-encoder';
-import { stackEndpoints } from '../support/env';
+import { CapturedConnection, CapturedExchange, encodeConnection, interleave, toKafkaMessages } from '../../support/capture-encoder';
+import { stackEndpoints } from '../../support/env';
 import { createTopic, httpRequest, RawConnection, readTuples, kafkaReplayFixture } from './support';
 
 const { sourceUrl, targetUrl } = stackEndpoints();

@@ -2,7 +2,7 @@ import { decodeTrafficStream, encodeTrafficStream, TrafficStream } from '../../.
 import { parseRequest, parseResponse } from '../../../runtime/src/core/http/message';
 import { PartitionOffsets } from '../../../runtime/src/replayer/offset-tracker';
 import { CapturedRequest, Reassembler, ReassemblerOptions, RecordRef } from '../../../runtime/src/replayer/reassembler';
-import { CapturedConnection, encodeConnection } from '../../integration/support/capture-encoder';
+import { CapturedConnection, encodeConnection } from '../../support/capture-encoder';
 
 const req = (path: string, body = '') =>
   Buffer.from(`PUT ${path} HTTP/1.1\r\nHost: src:9200\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);

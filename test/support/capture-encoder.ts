@@ -1,4 +1,4 @@
-import { encodeTrafficStream, Timestamp, TrafficObservation, TrafficStream, timestampFromMillis as exactTimestamp } from '../../../runtime/src/core/traffic-stream';
+import { encodeTrafficStream, Timestamp, TrafficObservation, TrafficStream, timestampFromMillis as exactTimestamp } from '../../runtime/src/core/traffic-stream';
 
 /** One request and the source's answer, with the times the capture proxy would have seen them. */
 export interface CapturedExchange {

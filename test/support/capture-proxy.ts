@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { resolve } from 'node:path';
-import { freePort } from '../../../runtime/src/local/ports';
+import { freePort } from '../../runtime/src/local/ports';
 
-const PROXY_CLI = resolve(__dirname, '../../../runtime/dist/capture-proxy/cli.js');
+const PROXY_CLI = resolve(__dirname, '../../runtime/dist/capture-proxy/cli.js');
 
 export interface RunningProxy {
   url: URL;

@@ -17,7 +17,7 @@ export function launchChromium(): Promise<Browser> {
 
 /** Where tests leave screenshots for people to look at (git-ignored). */
 export function artifactPath(name: string): string {
-  const dir = path.resolve(__dirname, '../../../.cache/test-artifacts');
+  const dir = path.resolve(__dirname, '../../.cache/test-artifacts');
   mkdirSync(dir, { recursive: true });
   return path.join(dir, name);
 }

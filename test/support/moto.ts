@@ -1,9 +1,9 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { freePort } from '../../../runtime/src/local/ports';
+import { freePort } from '../../runtime/src/local/ports';
 
-const MOTO = path.resolve(__dirname, '../../../.cache/venv/bin/moto_server');
+const MOTO = path.resolve(__dirname, '../../.cache/venv/bin/moto_server');
 
 /** Starts moto's server (AWS APIs on loopback) and waits until it answers. */
 export async function startMoto(): Promise<{ url: string; process: ChildProcess }> {

@@ -1,8 +1,8 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 
-export const DOCUMENTS_CLI = join(__dirname, '../../../../runtime/dist/backfill/documents-cli.js');
-export const METADATA_CLI = join(__dirname, '../../../../runtime/dist/backfill/metadata-cli.js');
+export const DOCUMENTS_CLI = join(__dirname, '../../runtime/dist/backfill/documents-cli.js');
+export const METADATA_CLI = join(__dirname, '../../runtime/dist/backfill/metadata-cli.js');
 
 export async function es(base: string, method: string, path: string, body?: unknown): Promise<any> {
   const isNdjson = typeof body === 'string';

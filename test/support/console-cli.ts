@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { uniqueName } from './env';
 
 const run = promisify(execFile);
-export const CONSOLE_CLI = path.resolve(__dirname, '../../../runtime/dist/console/cli.js');
+export const CONSOLE_CLI = path.resolve(__dirname, '../../runtime/dist/console/cli.js');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'console-'));
 
 export interface CliResult {
