@@ -42,6 +42,9 @@ afterAll(async () => {
   await es(env.targetUrl, 'DELETE', `/${workingState}`).catch(() => undefined);
 });
 
+// Templates other tests leave on the shared stack are not this test's business.
+const onlyIndex = ['--index-allowlist', index, '--index-template-allowlist', `regex:^${index}$`, '--component-template-allowlist', `regex:^${index}$`];
+
 function servicesYaml(basicAuth: string): string {
   const file = join(dir, `${uniqueName('services')}.yaml`);
   writeFileSync(file, `source_cluster:\n  endpoint: ${guardedUrl}\n  basic_auth:\n${basicAuth}target_cluster:\n  endpoint: ${env.targetUrl}\n  no_auth:\n`);
@@ -51,7 +54,7 @@ function servicesYaml(basicAuth: string): string {
 test('the backfill reads basic_auth user_secret_arn from Secrets Manager; the password never shows', async () => {
   const secret = await sm.send(new CreateSecretCommand({ Name: uniqueName('bf-source-creds'), SecretString: JSON.stringify({ username: 'admin', password }) }));
   const config = servicesYaml(`    user_secret_arn: ${secret.ARN}\n`);
-  const meta = await runCli(METADATA_CLI, ['evaluate', '--config', config, '--index-allowlist', index, '--json'], awsEnv);
+  const meta = await runCli(METADATA_CLI, ['evaluate', '--config', config, ...onlyIndex, '--json'], awsEnv);
   expect(meta.stderr).not.toMatch(/401|Error/);
   expect(meta.code).toBe(0);
   expect(JSON.parse(meta.stdout).items.some((i: { name: string }) => i.name === index)).toBe(true);
@@ -65,7 +68,7 @@ test('the backfill reads basic_auth user_secret_arn from Secrets Manager; the pa
 
 test('password_secret_arn works the same; a secret that cannot be read is one error naming it, nothing written', async () => {
   const secret = await sm.send(new CreateSecretCommand({ Name: uniqueName('bf-source-pw'), SecretString: password }));
-  const good = await runCli(METADATA_CLI, ['evaluate', '--config', servicesYaml(`    username: admin\n    password_secret_arn: ${secret.ARN}\n`), '--index-allowlist', index], awsEnv);
+  const good = await runCli(METADATA_CLI, ['evaluate', '--config', servicesYaml(`    username: admin\n    password_secret_arn: ${secret.ARN}\n`), ...onlyIndex], awsEnv);
   expect(good.code).toBe(0);
   const missing = `${secret.ARN}-nope`;
   const bad = await runCli(DOCUMENTS_CLI, ['run', '--config', servicesYaml(`    username: admin\n    password_secret_arn: ${missing}\n`), '--index-allowlist', index, '--working-state-index', workingState], awsEnv);
