@@ -25,8 +25,8 @@ export function clusterSection(config: ServicesYaml, side: ClusterSide): Cluster
 }
 
 /** Runs fn with a client for the cluster, closed afterwards. */
-export async function withCluster<T>(cluster: ClusterYaml, fn: (client: ClusterClient) => Promise<T>, userAgent?: string): Promise<T> {
-  const client = await clusterClientFor(cluster, userAgent);
+export async function withCluster<T>(cluster: ClusterYaml, fn: (client: ClusterClient) => Promise<T>, userAgent?: string, env: NodeJS.ProcessEnv = process.env): Promise<T> {
+  const client = await clusterClientFor(cluster, userAgent, {}, env);
   try {
     return await fn(client);
   } finally {

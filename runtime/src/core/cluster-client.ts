@@ -145,7 +145,7 @@ export class ClusterClient {
     const code = (err as { code?: string }).code ?? '';
     const message = (err as Error).message ?? String(err);
     if (err instanceof undiciErrors.UndiciError || RETRYABLE_CODES.has(code) || /certificate|self.signed|SSL/i.test(message)) {
-      const hint = /certificate|self.signed/i.test(message) ? ' (the certificate is not trusted: fix it, or allow_insecure: true if you accept the risk)' : '';
+      const hint = /certificate|self.signed/i.test(message) ? ' (the certificate is not trusted: fix it, name its CA with ca_file in services.yaml, or allow_insecure: true if you accept the risk)' : '';
       return new ClusterUnreachableError(`${req.method} ${this.endpoint.origin}${req.path} failed: ${code || message}${hint}`, RETRYABLE_CODES.has(code));
     }
     return err as Error;

@@ -36,10 +36,10 @@ export interface ConnectionCheck {
 }
 
 /** Can we reach it, which version, how healthy. */
-export async function checkConnection(name: ClusterSide, cluster: ClusterYaml): Promise<ConnectionCheck> {
+export async function checkConnection(name: ClusterSide, cluster: ClusterYaml, env: NodeJS.ProcessEnv = process.env): Promise<ConnectionCheck> {
   let client: ClusterClient | undefined;
   try {
-    client = await clusterClientFor(cluster);
+    client = await clusterClientFor(cluster, undefined, {}, env);
     const version = await client.detectVersion();
     const health = version.flavor === 'AOSS' ? undefined : (await client.json('GET', '/_cluster/health')).status;
     return { cluster: name, endpoint: cluster.endpoint, ok: true, version: formatVersion(version), health };
@@ -67,7 +67,7 @@ export const connectionCheck: Verb<Record<string, never>, { clusters: Connection
   },
   async run(ctx) {
     const config = await ctx.config();
-    const clusters = await Promise.all(configuredSides(config).map((s) => checkConnection(s, config[`${s}_cluster`]!)));
+    const clusters = await Promise.all(configuredSides(config).map((s) => checkConnection(s, config[`${s}_cluster`]!, ctx.env)));
     return { clusters, ignoredKeys: ignoredKeysOf(config) };
   },
   text: ({ clusters, ignoredKeys }) =>
@@ -111,7 +111,7 @@ export const catIndices: Verb<{ refresh?: boolean; all?: boolean }, { source?: I
       out[side] = await withCluster(config[`${side}_cluster`]!, async (client) => {
         if (input.refresh) await client.json('POST', '/_refresh');
         return listIndices(client, input.all);
-      });
+      }, undefined, ctx.env);
     }
     return out;
   },
@@ -181,7 +181,7 @@ export const curl: Verb<CurlInput, CurlResult> = {
       headers['Content-Type'] = 'application/json';
     }
     const path = input.path.startsWith('/') ? input.path : `/${input.path}`;
-    const client = await clusterClientFor(cluster, undefined, { timeoutMs: (input.timeout ?? 15) * 1000, maxRetries: 0 });
+    const client = await clusterClientFor(cluster, undefined, { timeoutMs: (input.timeout ?? 15) * 1000, maxRetries: 0 }, ctx.env);
     try {
       const res = await client.request({ method: input.method ?? 'GET', path, body, headers, retry: false });
       const flat: Record<string, string> = {};
@@ -219,7 +219,7 @@ export const clearIndices: Verb<{ cluster: string; acknowledgeRisk?: boolean }, 
         if (res.statusCode >= 300 && res.statusCode !== 404) throw new ClusterRequestError({ method: 'DELETE', path }, res);
       }
       return { cluster: side, deleted: names };
-    });
+    }, undefined, ctx.env);
   },
   text: (r) => (r.deleted.length ? `deleted ${r.deleted.length} indices on the ${r.cluster}: ${r.deleted.join(', ')}` : `the ${r.cluster} had no indices to delete`),
 };
@@ -299,7 +299,7 @@ export const generateData: Verb<GenerateDataInput, GenerateDataResult> = {
       }
       const seconds = (Date.now() - started) / 1000;
       return { cluster: side, index: input.indexName, inserted, errors, seconds, docsPerSecond: Math.round(inserted / Math.max(seconds, 0.001)), estimatedSizeMb: Math.round(((inserted * docSize) / 1048576) * 10) / 10 };
-    }, 'migration-console generate-data');
+    }, 'migration-console generate-data', ctx.env);
   },
   text: (r) =>
     [

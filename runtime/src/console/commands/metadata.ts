@@ -50,8 +50,8 @@ function metadataVerb(mode: 'evaluate' | 'migrate'): Verb<MetadataInput, Metadat
     async run(ctx, input) {
       const config = await ctx.config();
       const mm = config.metadata_migration;
-      const source = await clusterClientFor(clusterSection(config, 'source'), 'migration-console metadata');
-      const target = await clusterClientFor(clusterSection(config, 'target'), 'migration-console metadata');
+      const source = await clusterClientFor(clusterSection(config, 'source'), 'migration-console metadata', {}, ctx.env);
+      const target = await clusterClientFor(clusterSection(config, 'target'), 'migration-console metadata', {}, ctx.env);
       try {
         await checkAccess(source, 'source');
         await checkAccess(target, 'target');

@@ -82,7 +82,7 @@ export async function readWorkingState(ctx: ConsoleContext, workingStateIndex = 
     for (const item of items) byIndex.set(item.index, [...(byIndex.get(item.index) ?? []), item]);
     const indices = [...byIndex.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([index, list]) => ({ index, ...summarize(list, now) }));
     return { index: workingStateIndex, total: summarize(items, now), indices };
-  });
+  }, undefined, ctx.env);
 }
 
 const summarySchema: JsonSchema = {
@@ -153,7 +153,7 @@ async function archiveWorkingState(ctx: ConsoleContext, index: string): Promise<
     const del = await client.request({ method: 'DELETE', path: `/${encodeURIComponent(index)}`, retry: false });
     if (del.statusCode >= 300 && del.statusCode !== 404) throw new ClusterRequestError({ method: 'DELETE', path: `/${index}` }, del);
     return archive;
-  });
+  }, undefined, ctx.env);
 }
 
 export const backfillStop: Verb<{ waitSeconds?: number; workingStateIndex?: string }, BackfillStopResult> = {

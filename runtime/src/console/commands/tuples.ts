@@ -137,7 +137,7 @@ export const tuplesReportVerb: Verb<ReportInput, TuplesReport & { htmlFile?: str
     const baseline = input.baseline
       ? { source: requireSection(await ctx.config(), 'source_cluster'), sampleRate: input.baselineSampleRate ?? 1, maxPerEndpoint: input.baselineMaxPerEndpoint ?? 20 }
       : undefined;
-    const report = await tuplesReport({ location, noiseRulesFile: input.noiseRules, floatTolerance: input.floatTolerance, top: input.top, baseline });
+    const report = await tuplesReport({ location, noiseRulesFile: input.noiseRules, floatTolerance: input.floatTolerance, top: input.top, baseline, env: ctx.env });
     if (!input.html) return report;
     writeFileSync(input.html, renderHtml(report));
     return { ...report, htmlFile: path.resolve(input.html) };

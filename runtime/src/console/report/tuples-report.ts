@@ -14,6 +14,8 @@ export interface TuplesReportRequest {
   top?: number;
   /** --baseline source: the source cluster to send reads to again. */
   baseline?: { source: ClusterYaml; sampleRate: number; maxPerEndpoint: number };
+  /** Where the source's SigV4 region and secret region defaults are read. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** `tuples report`, for the CLI and the API alike: the comparison of every tuple at a location. */
@@ -25,7 +27,7 @@ export async function tuplesReport(req: TuplesReportRequest): Promise<TuplesRepo
   if (req.baseline) {
     const { sampleRate, maxPerEndpoint } = req.baseline;
     if (!(sampleRate > 0 && sampleRate <= 1)) throw new ConfigError(`--baseline-sample-rate must be above 0 and at most 1 (got ${sampleRate})`);
-    const client = await clusterClientFor(req.baseline.source, 'migration-console-baseline');
+    const client = await clusterClientFor(req.baseline.source, 'migration-console-baseline', {}, req.env);
     close = () => client.close();
     // One attempt each: a read that fails is left out of the learning, never retried onto the source.
     const resend: Resend = (r) => client.request({ method: r.method, path: r.path, body: r.body.length ? r.body : undefined, headers: r.headers, retry: false });
