@@ -5,7 +5,8 @@ import { headerValue, HttpRequest, HttpResponse, parseRequest, parseResponse } f
 import type { ReplayerMetrics } from './metrics';
 import { PreparedRequest, prepareRequest, TargetAuth } from './prepare';
 import { CapturedRequest, Reassembler, ReassemblyListener, RecordRef } from './reassembler';
-import { Semaphore, SendListener, SendOptions, sendWithRetries, SessionJob, TargetAttempt, TargetSession } from './sender';
+import { Semaphore } from '../core/semaphore';
+import { SendListener, SendOptions, sendWithRetries, SessionJob, TargetAttempt, TargetSession } from './sender';
 import { DuplicateStreamFilter } from './duplicate-filter';
 import { FinishedRequest, requestOutcome } from './outcome';
 import type { TargetConnection } from './target-connection';

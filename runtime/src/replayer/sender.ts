@@ -145,7 +145,6 @@ function bulkRemainder(headers: Header[], sentBody: Buffer, a: TargetAttempt, no
   }
 }
 
-export { Semaphore };
 
 export interface SessionJob {
   /** Wall-clock ms at which the request is due. */
